@@ -1,0 +1,108 @@
+"""The command line: the only layer that prints, reads the environment or chooses exit codes.
+
+Each command lives in its own module here and returns an `ExitCode`. `main()` runs click in
+non-standalone mode so that one handler maps every outcome to the shared exit-code convention:
+expected errors to 1 with an actionable message, usage errors to 64 (click's 2 is remapped so that
+2 always means "changes present"), Ctrl-C to 130, and anything else to 70 with "this is a bug"
+and no traceback unless `--debug` (or RECONCILER_DEBUG=1) asks for one.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+import click
+
+from reconciler import __version__
+from reconciler.errors import ExitCode, ReconcilerError
+
+EXIT_CODES_HELP = """\b
+Exit codes (every command):
+  0    success (with --detailed-exitcode: no changes)
+  1    error: invalid files, API failure, anything that failed
+  2    changes present (only with --detailed-exitcode on plan and drift)
+  64   usage error (unknown option, bad argument)
+  70   internal error: a bug in reconciler, please report it
+  130  interrupted (Ctrl-C)
+"""
+
+API_KEY_ENV = "COPERNIQ_API_KEY"
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=EXIT_CODES_HELP,
+)
+@click.version_option(__version__, prog_name="reconciler")
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="RECONCILER_DEBUG",
+    help="Show tracebacks for errors (the API key is still redacted).",
+)
+def cli(debug: bool) -> None:
+    """Keep Coperniq opportunities as YAML in git: validate, plan, apply, report drift."""
+
+
+def _register_commands() -> None:
+    # Imported here, not at the top, so that each command module can import this package's
+    # helpers (redact, API_KEY_ENV) without a cycle. Each module exposes one click command as
+    # `command`; add new ones to this tuple.
+    modules: tuple[object, ...] = ()
+    for module in modules:
+        cli.add_command(module.command)  # type: ignore[attr-defined]
+
+
+def redact(text: str) -> str:
+    """Remove the API key from text bound for a terminal, a log or a file."""
+    key = os.environ.get(API_KEY_ENV, "")
+    # A very short "key" would redact ordinary words; such a key is rejected elsewhere anyway.
+    if len(key) >= 4:
+        text = text.replace(key, "***")
+    return text
+
+
+def _debug_requested(argv: Sequence[str]) -> bool:
+    env = os.environ.get("RECONCILER_DEBUG", "").strip().lower()
+    return "--debug" in argv or env in {"1", "true", "yes", "on"}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = _debug_requested(args)
+    try:
+        rv = cli.main(args=args, prog_name="reconciler", standalone_mode=False)
+    except click.exceptions.Exit as e:  # --help, --version
+        return int(e.exit_code)
+    except click.exceptions.Abort:
+        # click raises Abort for Ctrl-C at a prompt and for EOF on a confirmation.
+        click.echo("\nInterrupted.", err=True)
+        return ExitCode.INTERRUPTED
+    except click.ClickException as e:  # UsageError, BadParameter, FileError, ...
+        e.show()
+        return ExitCode.USAGE if isinstance(e, click.UsageError) else ExitCode.ERROR
+    except KeyboardInterrupt:
+        click.echo("\nInterrupted.", err=True)
+        return ExitCode.INTERRUPTED
+    except ReconcilerError as e:
+        if debug:
+            click.echo(redact(traceback.format_exc()), err=True)
+        click.echo(redact(f"Error: {e}"), err=True)
+        return ExitCode.ERROR
+    except Exception as e:  # a bug: say so, without a traceback unless asked
+        if debug:
+            click.echo(redact(traceback.format_exc()), err=True)
+        click.echo(
+            redact(f"Internal error (this is a bug in reconciler): {type(e).__name__}: {e}"),
+            err=True,
+        )
+        if not debug:
+            click.echo("Run again with --debug for the traceback, and report it.", err=True)
+        return ExitCode.BUG
+    return int(rv) if isinstance(rv, int) else ExitCode.OK
+
+
+_register_commands()
