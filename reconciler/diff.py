@@ -1,0 +1,185 @@
+"""The diff: desired state against live state, field by field, for one record.
+
+Pure code. It reads the field model (`reconciler.fields`) and nothing else decides how a field
+compares: only the fields a file declares are managed; numbers compare numerically; set-like
+fields ignore order; `custom` compares and patches key by key; write-only fields compare against
+the live value when the server returns one, else against the value this tool last applied, else
+they are planned with "current value cannot be read". The result is the field changes to show and
+the exact PATCH body to send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from reconciler.fields import FIELDS, KEY, REQUIRED_ON_PATCH, Compare, Field
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    """One managed value that differs: `field` is a top-level name or `custom.KEY`."""
+
+    field: str
+    before: Any
+    after: Any
+    before_known: bool = True  # False for a write-only field whose current value cannot be read
+
+
+@dataclass(frozen=True, slots=True)
+class RecordDiff:
+    changes: tuple[FieldChange, ...]
+    patch: Mapping[str, Any]  # the exact PATCH body: only what changed (plus --send-required)
+
+
+def _is_number(value: object) -> bool:
+    # bool is an int subclass in Python and DeepDiff treats True like 1: keep them apart.
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _kind(value: object) -> object:
+    """A value's shape with int and float alike and bool apart, for lists ignoring order."""
+    if _is_number(value):
+        return "number"
+    if isinstance(value, list):
+        return ("list", tuple(sorted((_kind(v) for v in value), key=repr)))
+    return type(value).__name__
+
+
+def _same_kind(a: object, b: object) -> bool:
+    return _kind(a) == _kind(b)
+
+
+def values_equal(compare: Compare, desired: Any, live: Any) -> bool:
+    """Whether a desired value already holds live, under the field's comparison rule.
+
+    The common case (equal values) is decided by plain equality; DeepDiff settles the rest, with
+    order ignored for set-like values and int/float treated alike.
+    """
+    if desired is None or live is None:
+        return desired is None and live is None
+    if compare is Compare.NUMERIC:
+        return _is_number(desired) and _is_number(live) and desired == live
+    if desired == live and _same_kind(desired, live):
+        return True
+    if not isinstance(desired, list | dict) or not isinstance(live, list | dict):
+        return False
+    if not _same_kind(desired, live):
+        return False
+    ignore_order = compare is Compare.SET or compare is Compare.MERGE
+    return not DeepDiff(desired, live, ignore_order=ignore_order, ignore_numeric_type_changes=True)
+
+
+def _custom_value_equal(desired: Any, live: Any) -> bool:
+    # A custom value is a scalar or a multi-select list: numbers numerically, lists as sets.
+    if _is_number(desired) or _is_number(live):
+        return values_equal(Compare.NUMERIC, desired, live)
+    return values_equal(Compare.SET, desired, live)
+
+
+def _diff_custom(desired: Mapping[str, Any], live: Any) -> tuple[list[FieldChange], dict[str, Any]]:
+    live_custom: Mapping[str, Any] = live if isinstance(live, Mapping) else {}
+    changes: list[FieldChange] = []
+    patch: dict[str, Any] = {}
+    for key in sorted(desired):
+        want, have = desired[key], live_custom.get(key)
+        if not _custom_value_equal(want, have):
+            changes.append(FieldChange(f"custom.{key}", have, want))
+            patch[key] = want
+    return changes, patch
+
+
+def _diff_write_only(
+    field: Field, want: Any, live: Mapping[str, Any], applied: Mapping[str, Any]
+) -> FieldChange | None:
+    # CONTRACT 4.2: a live record that does carry the field wins over what we remember.
+    if live.get(field.name) is not None:
+        have = live[field.name]
+    elif field.name in applied:
+        have = applied[field.name]
+    else:
+        return FieldChange(field.name, None, want, before_known=False)
+    return None if values_equal(field.compare, want, have) else FieldChange(field.name, have, want)
+
+
+def diff_record(
+    desired: Mapping[str, Any],
+    live: Mapping[str, Any],
+    applied: Mapping[str, Any],
+    *,
+    send_required: bool = False,
+) -> RecordDiff:
+    """Compare one desired record with its live record.
+
+    `desired` is a validated file's data (only declared fields are managed); `live` the record
+    as read from the API; `applied` the write-only values this tool last applied to it.
+    With `send_required`, a record that has changes also sends the desired title, address and
+    trades, for servers that enforce the published PATCH schema.
+    """
+    changes: list[FieldChange] = []
+    patch: dict[str, Any] = {}
+    for name, field in FIELDS.items():
+        if name not in desired:
+            continue
+        want = desired[name]
+        if field.compare is Compare.MERGE:
+            custom_changes, custom_patch = _diff_custom(want or {}, live.get(name))
+            changes.extend(custom_changes)
+            if custom_patch:
+                patch[name] = custom_patch
+            continue
+        if field.write_only:
+            change = _diff_write_only(field, want, live, applied)
+        elif values_equal(field.compare, want, live.get(name)):
+            change = None
+        else:
+            change = FieldChange(name, live.get(name), want)
+        if change is not None:
+            changes.append(change)
+            patch[name] = want
+    if send_required and patch:
+        for name in REQUIRED_ON_PATCH:
+            if name in desired:
+                patch.setdefault(name, desired[name])
+    return RecordDiff(tuple(changes), _ordered_patch(patch))
+
+
+def _ordered_patch(patch: dict[str, Any]) -> dict[str, Any]:
+    # Canonical field order, so the same plan always serialises to the same bytes.
+    return {name: patch[name] for name in FIELDS if name in patch}
+
+
+def live_value(live: Mapping[str, Any], field: str) -> Any:
+    """The live value of a plan field name (`title`, `custom.KEY`), None where absent."""
+    if field.startswith("custom."):
+        custom = live.get("custom")
+        return custom.get(field[len("custom.") :]) if isinstance(custom, Mapping) else None
+    return live.get(field)
+
+
+def field_still_equal(field: str, expected: Any, live: Mapping[str, Any]) -> bool:
+    """Whether a live record still holds `expected` in `field` (the stale-plan check)."""
+    have = live_value(live, field)
+    if field.startswith("custom."):
+        return _custom_value_equal(expected, have)
+    return values_equal(FIELDS[field].compare, expected, have)
+
+
+def is_readable(field: str) -> bool:
+    """Whether GET returns the field (write-only fields cannot be checked by reading)."""
+    return field.startswith("custom.") or not FIELDS[field].write_only
+
+
+__all__ = [
+    "KEY",
+    "FieldChange",
+    "RecordDiff",
+    "diff_record",
+    "field_still_equal",
+    "is_readable",
+    "live_value",
+    "values_equal",
+]

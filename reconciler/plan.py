@@ -1,0 +1,299 @@
+"""The plan: a value holding every change to make, and how it was computed from desired and live.
+
+Pure code. `build_plan` runs the diff over every desired record against its live record and
+returns a `Plan`: sorted changes (each with its exact PATCH body), per-record errors (missing,
+archived, unknown custom keys), the request counts, and the digest of every file it read. A plan
+has one stable dict form (`format_version` "1", documented in the README), which is what
+`plan --out` writes and `apply PLANFILE` reads back, and a checksum over what it would do so that
+apply can refuse a plan other than the one reviewed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.catalogue import Catalogue, NewOption, new_options, unknown_custom_keys
+from reconciler.diff import FieldChange, diff_record
+from reconciler.errors import ReconcilerError
+
+FORMAT_VERSION = "1"
+
+
+class Action(enum.Enum):
+    UPDATE = "update"
+
+
+class ErrorKind(enum.Enum):
+    MISSING = "missing"
+    ARCHIVED = "archived"
+    UNKNOWN_CUSTOM_KEY = "unknown_custom_key"
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredRecord:
+    """One validated file: its record id, path (as shown to users), data and content digest."""
+
+    id: int
+    file: str
+    data: Mapping[str, Any]
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    id: int
+    file: str
+    title: str
+    fields: tuple[FieldChange, ...]
+    patch: Mapping[str, Any]
+    new_options: tuple[NewOption, ...] = ()
+    live_updated_at: str | None = None
+    action: Action = Action.UPDATE
+
+
+@dataclass(frozen=True, slots=True)
+class RecordError:
+    id: int
+    file: str
+    kind: ErrorKind
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCounts:
+    spent: int  # requests made to compute this plan (retries included)
+    apply: int  # requests an apply of this plan will make: one PATCH per change
+    remaining: int | None  # the last X-RateLimit-Remaining the API sent, if any
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    changes: tuple[Change, ...]
+    unchanged: int
+    errors: tuple[RecordError, ...] = ()
+    requests: RequestCounts = RequestCounts(0, 0, None)
+    files: Mapping[str, str] = field(default_factory=dict)  # every file read -> sha256
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    @property
+    def new_options(self) -> tuple[NewOption, ...]:
+        return tuple(opt for change in self.changes for opt in change.new_options)
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "update": len(self.changes),
+            "unchanged": self.unchanged,
+            "errors": len(self.errors),
+        }
+
+    def checksum(self) -> str:
+        """A digest of what the plan would do and of the files it was computed from."""
+        body = {k: v for k, v in self.to_dict().items() if k in {"changes", "errors", "files"}}
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "changes": [_change_to_dict(c) for c in self.changes],
+            "errors": [
+                {"id": e.id, "file": e.file, "kind": e.kind.value, "message": e.message}
+                for e in self.errors
+            ],
+            "summary": self.summary(),
+            "requests": {
+                "spent": self.requests.spent,
+                "apply": self.requests.apply,
+                "remaining": self.requests.remaining,
+            },
+            "files": dict(sorted(self.files.items())),
+        }
+
+    def to_json(self) -> str:
+        data = self.to_dict()
+        data["checksum"] = self.checksum()
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: Any, *, source: str = "plan") -> Plan:
+        """Read a plan back from its dict form, refusing anything that is not exactly one."""
+        try:
+            return _plan_from_dict(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise ReconcilerError(
+                f"{source} is not a valid reconciler plan ({type(e).__name__}: {e})",
+                hint="write plans with `reconciler plan --out FILE` and do not edit them",
+            ) from None
+
+
+def _change_to_dict(c: Change) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "file": c.file,
+        "title": c.title,
+        "action": c.action.value,
+        "fields": [
+            {"field": f.field, "before": f.before, "after": f.after, "before_known": f.before_known}
+            for f in c.fields
+        ],
+        "patch": dict(c.patch),
+        "new_options": [{"field": o.field, "value": o.value} for o in c.new_options],
+        "live_updated_at": c.live_updated_at,
+    }
+
+
+def _plan_from_dict(data: Any) -> Plan:
+    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+        version = data.get("format_version") if isinstance(data, dict) else None
+        raise ValueError(f"format_version is {version!r}, expected {FORMAT_VERSION!r}")
+    changes = tuple(
+        Change(
+            id=int(c["id"]),
+            file=str(c["file"]),
+            title=str(c["title"]),
+            action=Action(c["action"]),
+            fields=tuple(
+                FieldChange(str(f["field"]), f["before"], f["after"], bool(f["before_known"]))
+                for f in c["fields"]
+            ),
+            patch=dict(c["patch"]),
+            new_options=tuple(
+                NewOption(str(o["field"]), str(o["value"])) for o in c["new_options"]
+            ),
+            live_updated_at=c.get("live_updated_at"),
+        )
+        for c in data["changes"]
+    )
+    errors = tuple(
+        RecordError(int(e["id"]), str(e["file"]), ErrorKind(e["kind"]), str(e["message"]))
+        for e in data["errors"]
+    )
+    req = data["requests"]
+    remaining = req.get("remaining")
+    plan = Plan(
+        changes=changes,
+        unchanged=int(data["summary"]["unchanged"]),
+        errors=errors,
+        requests=RequestCounts(
+            int(req["spent"]), int(req["apply"]), None if remaining is None else int(remaining)
+        ),
+        files={str(k): str(v) for k, v in data["files"].items()},
+    )
+    checksum = data.get("checksum")
+    if checksum is not None and checksum != plan.checksum():
+        raise ValueError("its checksum does not match its content: it was edited after planning")
+    return plan
+
+
+def _missing(record: DesiredRecord) -> RecordError:
+    return RecordError(
+        record.id,
+        record.file,
+        ErrorKind.MISSING,
+        f"opportunity {record.id} does not exist in Coperniq (or this API key cannot see it); "
+        "check the id in the file, or remove the file (reconciler never creates records)",
+    )
+
+
+def _archived(record: DesiredRecord) -> RecordError:
+    return RecordError(
+        record.id,
+        record.file,
+        ErrorKind.ARCHIVED,
+        f"opportunity {record.id} is archived in Coperniq and cannot be updated; "
+        "restore it in Coperniq, or remove the file",
+    )
+
+
+def _unknown_keys(record: DesiredRecord, keys: Sequence[str], catalogue: Catalogue) -> RecordError:
+    known = ", ".join(sorted(catalogue.custom)) or "none"
+    names = ", ".join(f"custom.{k}" for k in keys)
+    return RecordError(
+        record.id,
+        record.file,
+        ErrorKind.UNKNOWN_CUSTOM_KEY,
+        f"{names}: no such custom property in this company's catalogue (known keys: {known}); "
+        "create the property in Coperniq first, or fix the key",
+    )
+
+
+def diff_all(
+    desired: Sequence[DesiredRecord],
+    live: Mapping[int, Mapping[str, Any]],
+    applied: Mapping[int, Mapping[str, Any]],
+    *,
+    send_required: bool = False,
+) -> tuple[list[Change], list[RecordError], int]:
+    """Diff every record: changes (without catalogue checks), errors, and the unchanged count."""
+    changes: list[Change] = []
+    errors: list[RecordError] = []
+    unchanged = 0
+    for record in desired:
+        current = live.get(record.id)
+        if current is None:
+            errors.append(_missing(record))
+            continue
+        if current.get("isActive") is False:
+            errors.append(_archived(record))
+            continue
+        result = diff_record(
+            record.data, current, applied.get(record.id, {}), send_required=send_required
+        )
+        if not result.changes:
+            unchanged += 1
+            continue
+        title = record.data.get("title") or current.get("title") or ""
+        updated_at = current.get("updatedAt")
+        changes.append(
+            Change(
+                id=record.id,
+                file=record.file,
+                title=str(title),
+                fields=result.changes,
+                patch=result.patch,
+                live_updated_at=updated_at if isinstance(updated_at, str) else None,
+            )
+        )
+    return changes, errors, unchanged
+
+
+def check_catalogue(
+    changes: Sequence[Change], desired: Mapping[int, DesiredRecord], catalogue: Catalogue
+) -> tuple[list[Change], list[RecordError]]:
+    """Attach the new dropdown options each change would create; set aside unknown custom keys."""
+    kept: list[Change] = []
+    errors: list[RecordError] = []
+    for change in changes:
+        unknown = unknown_custom_keys(change.patch, catalogue)
+        if unknown:
+            errors.append(_unknown_keys(desired[change.id], unknown, catalogue))
+            continue
+        kept.append(dataclasses.replace(change, new_options=new_options(change.patch, catalogue)))
+    return kept, errors
+
+
+def assemble(
+    changes: Sequence[Change],
+    errors: Sequence[RecordError],
+    unchanged: int,
+    *,
+    requests: RequestCounts,
+    files: Mapping[str, str],
+) -> Plan:
+    """The plan value: changes and errors sorted by record id, the apply cost filled in."""
+    return Plan(
+        changes=tuple(sorted(changes, key=lambda c: c.id)),
+        unchanged=unchanged,
+        errors=tuple(sorted(errors, key=lambda e: (e.id, e.kind.value))),
+        requests=RequestCounts(requests.spent, len(changes), requests.remaining),
+        files=dict(files),
+    )

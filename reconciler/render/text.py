@@ -1,0 +1,77 @@
+"""The plan as terminal text, Terraform-like: `~ id "title" (file)` then `field: old -> new`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from reconciler.diff import FieldChange
+from reconciler.plan import Change, Plan, RecordError
+from reconciler.render import UNKNOWN, format_value
+
+_STYLES = {"update": "33", "error": "31", "new": "32", "bold": "1", "dim": "2"}
+
+
+def _styler(color: bool) -> Callable[[str, str], str]:
+    def style(text: str, kind: str) -> str:
+        return f"\x1b[{_STYLES[kind]}m{text}\x1b[0m" if color else text
+
+    return style
+
+
+def _field_line(f: FieldChange) -> str:
+    before = format_value(f.before) if f.before_known else UNKNOWN
+    return f"      {f.field}: {before} -> {format_value(f.after)}"
+
+
+def _change_lines(change: Change, style: Callable[[str, str], str]) -> list[str]:
+    head = f"  {style('~', 'update')} {change.id} {style(format_value(change.title), 'bold')}"
+    lines = [f"{head} ({change.file})"]
+    lines += [_field_line(f) for f in change.fields]
+    lines += [
+        f"      {style('+', 'new')} new dropdown option {o.field}: {format_value(o.value)}"
+        for o in change.new_options
+    ]
+    return lines
+
+
+def _error_lines(error: RecordError, style: Callable[[str, str], str]) -> list[str]:
+    return [f"  {style('!', 'error')} {error.id} ({error.file}): {error.message}"]
+
+
+def summary_line(plan: Plan) -> str:
+    s = plan.summary()
+    line = f"Plan: {s['update']} to update, {s['unchanged']} unchanged"
+    return line + (f", {s['errors']} with errors." if s["errors"] else ".")
+
+
+def requests_line(plan: Plan) -> str:
+    r = plan.requests
+    remaining = "unknown" if r.remaining is None else str(r.remaining)
+    return (
+        f"Requests: {r.spent} spent reading, {r.apply} to apply "
+        f"({remaining} remaining today for this key)."
+    )
+
+
+def render_text(plan: Plan, *, color: bool = False) -> str:
+    style = _styler(color)
+    lines: list[str] = []
+    if plan.changes:
+        lines += ["reconciler will update these opportunities:", ""]
+        for change in plan.changes:
+            lines += [*_change_lines(change, style), ""]
+    else:
+        lines += ["No changes: the live opportunities match the files.", ""]
+    if plan.errors:
+        lines += ["These records cannot be planned:", ""]
+        for error in plan.errors:
+            lines += _error_lines(error, style)
+        lines.append("")
+    if plan.new_options:
+        lines += [
+            f"{len(plan.new_options)} new dropdown option(s) would be created: "
+            "apply needs --allow-new-options.",
+            "",
+        ]
+    lines += [summary_line(plan), requests_line(plan), style(f"Checksum: {plan.checksum()}", "dim")]
+    return "\n".join(lines) + "\n"
