@@ -1,0 +1,379 @@
+"""`ApiClient`: the one place the reconciler talks HTTP to the opportunities API.
+
+It sends every request through a concurrency cap and the shared rate limiter, retries 429, 5xx and
+transport failures with exponential backoff and full jitter (capped in attempts and total time),
+counts every attempt (each one costs quota), remembers the last `X-RateLimit-*` headers, and turns
+failures into `ApiError`s. The key lives in one default header and nowhere else: error text passes
+through `_scrub`, and no header is ever logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Final, Self
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_random_exponential,
+)
+
+from reconciler import __version__
+from reconciler.client.errors import (
+    ApiError,
+    ApiUnreachable,
+    AuthError,
+    NotFound,
+    RateLimited,
+    ServerError,
+    ValidationFailed,
+)
+from reconciler.client.ratelimit import RateLimiter
+from reconciler.client.settings import API_KEY_ENV, API_URL_ENV, ClientSettings
+
+log = logging.getLogger("reconciler.client")
+
+USER_AGENT: Final = f"reconciler/{__version__}"
+
+
+class ApiClient:
+    """An async client for the opportunities API. Use as `async with ApiClient(settings) as api:`.
+
+    Every HTTP attempt, retries included, is counted in `requests_sent`: each is a request the
+    user pays for out of the daily quota. `last_remaining` and `last_limit` are the last
+    `X-RateLimit-Remaining` / `X-RateLimit-Limit` seen; `throttled` counts 429 answers received.
+    `transport` is the seam for an in-process app; by default it is real HTTP.
+    """
+
+    def __init__(
+        self, settings: ClientSettings, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.settings = settings
+        self.requests_sent = 0
+        self.throttled = 0
+        self.last_remaining: int | None = None
+        self.last_limit: int | None = None
+        self._limiter = RateLimiter(settings.rate_per_second, settings.rate_window)
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        timeout = httpx.Timeout(
+            connect=settings.connect_timeout,
+            read=settings.read_timeout,
+            write=settings.read_timeout,
+            pool=settings.connect_timeout + settings.read_timeout,
+        )
+        self._http = httpx.AsyncClient(
+            base_url=settings.base_url,
+            headers={
+                "x-api-key": settings.api_key,
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+            },
+            timeout=timeout,
+            limits=httpx.Limits(
+                max_connections=settings.concurrency,
+                max_keepalive_connections=settings.concurrency,
+            ),
+            # A redirect would carry x-api-key to wherever it points (httpx strips only
+            # Authorization on a cross-origin redirect): never follow one.
+            follow_redirects=False,
+            transport=transport,
+        )
+
+    @property
+    def concurrency(self) -> int:
+        return self.settings.concurrency
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # --- endpoints ------------------------------------------------------------------------------
+
+    async def list_page(
+        self,
+        page: int,
+        page_size: int = 100,
+        *,
+        include_archived: bool = True,
+        order_by: str = "asc",
+    ) -> list[dict[str, Any]]:
+        """One page of `GET /opportunities` (a bare JSON array; the last page is short or empty)."""
+        params = {
+            "page": str(page),
+            "page_size": str(page_size),
+            "include_archived": _flag(include_archived),
+            "order_by": order_by,
+        }
+        body = await self._call("GET", self.settings.base_path, params=params)
+        if not isinstance(body, list) or not all(isinstance(r, dict) for r in body):
+            raise self._unexpected("GET", self.settings.base_path, "a JSON array of records", body)
+        return body
+
+    async def get(self, record_id: int, *, include_archived: bool = True) -> dict[str, Any] | None:
+        """One record, or None when the API answers 404 (no such record)."""
+        path = f"{self.settings.base_path}/{record_id}"
+        params = {"include_archived": _flag(include_archived)}
+        try:
+            body = await self._call("GET", path, params=params, record_id=record_id)
+        except NotFound:
+            return None
+        if not isinstance(body, dict):
+            raise self._unexpected("GET", path, "a JSON object", body, record_id=record_id)
+        return body
+
+    async def patch(
+        self, record_id: int, body: Mapping[str, Any], *, allow_new_options: bool = False
+    ) -> dict[str, Any]:
+        """`PATCH` one record with a partial body; returns the updated record.
+
+        Retried after a dropped connection or a 5xx like any other call: a PATCH that sets values
+        is idempotent, so applying it twice leaves the same record.
+        """
+        path = f"{self.settings.base_path}/{record_id}"
+        params = {"allow_new_options": _flag(allow_new_options)}
+        answer = await self._call("PATCH", path, params=params, json=body, record_id=record_id)
+        if not isinstance(answer, dict):
+            raise self._unexpected("PATCH", path, "a JSON object", answer, record_id=record_id)
+        return answer
+
+    async def properties(self, record_type: str = "opportunity") -> list[dict[str, Any]]:
+        """The property catalogue for one record type (`GET /properties?record_type=...`)."""
+        body = await self._call("GET", "/properties", params={"record_type": record_type})
+        items = body.get(record_type, []) if isinstance(body, dict) else None
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise self._unexpected(
+                "GET", "/properties", f"an object with a {record_type!r} array", body
+            )
+        return items
+
+    # --- the request loop -----------------------------------------------------------------------
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Mapping[str, Any] | None = None,
+        record_id: int | None = None,
+    ) -> Any:
+        s = self.settings
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(s.max_attempts) | stop_before_delay(s.max_retry_seconds),
+            wait=wait_random_exponential(multiplier=s.backoff_base, max=s.backoff_max),
+            retry=retry_if_exception(
+                lambda e: isinstance(e, ApiError) and e.retryable and not _quota_spent(e)
+            ),
+            reraise=True,
+            before_sleep=lambda rs: log.debug(
+                "retrying %s %s after attempt %d: %s",
+                method,
+                path,
+                rs.attempt_number,
+                type(rs.outcome.exception()).__name__ if rs.outcome else "?",
+            ),
+        )
+        started = time.monotonic()
+        attempts = 0
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    attempts += 1
+                    return await self._send(method, path, params, json, record_id)
+        except ApiError as e:
+            if e.retryable and attempts > 1:
+                raise _gave_up(e, attempts, time.monotonic() - started) from e.__cause__
+            raise
+        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        json: Mapping[str, Any] | None,
+        record_id: int | None,
+    ) -> Any:
+        where = f"{method} {path}"
+        # The concurrency slot first, then the rate token: a token taken while still queued for a
+        # slot would be stamped earlier than the request really leaves.
+        async with self._slots:
+            await self._limiter.acquire()
+            self.requests_sent += 1
+            try:
+                response = await self._http.request(method, path, params=params, json=json)
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as e:
+                log.debug("%s: %s", where, type(e).__name__)
+                raise ApiUnreachable(
+                    self._scrub(
+                        f"Could not reach the API at {self.settings.base_url} ({where}): "
+                        f"{type(e).__name__}: {e or 'no detail'}."
+                    ),
+                    record_id=record_id,
+                    hint=f"check {API_URL_ENV} / --api-url and the network; a rerun converges",
+                ) from None
+            except httpx.HTTPError as e:
+                raise ApiError(
+                    self._scrub(f"Request {where} failed: {type(e).__name__}: {e}."),
+                    record_id=record_id,
+                ) from None
+        self._note_limits(response)
+        log.debug("%s -> %d", where, response.status_code)
+        if response.status_code == 429:
+            self.throttled += 1
+        if response.is_success:
+            try:
+                return response.json()
+            except ValueError:
+                raise self._unexpected(
+                    method, path, "JSON", response.text[:200], record_id=record_id
+                ) from None
+        raise self._error(response, where, record_id)
+
+    def _note_limits(self, response: httpx.Response) -> None:
+        remaining = _int_header(response, "X-RateLimit-Remaining")
+        if remaining is not None:
+            self.last_remaining = remaining
+        limit = _int_header(response, "X-RateLimit-Limit")
+        if limit is not None:
+            self.last_limit = limit
+
+    def _error(self, response: httpx.Response, where: str, record_id: int | None) -> ApiError:
+        status = response.status_code
+        code, field_name, detail = _error_body(response)
+        detail = self._scrub(detail).rstrip(".")
+        record = f"Record {record_id}: " if record_id is not None else ""
+        answered = f"{where} answered {status}" + (f" {code}" if code else "")
+        answered += f": {detail}" if detail else ""
+        common: dict[str, Any] = {
+            "status": status,
+            "code": code,
+            "field": field_name,
+            "record_id": record_id,
+        }
+        if status in (401, 403):
+            return AuthError(
+                f"{record}the API refused the key ({answered}).",
+                hint=f"check {API_KEY_ENV}: it must be a valid key for {self.settings.base_url}",
+                **common,
+            )
+        if status == 404:
+            hint = (
+                "check the id in the record's file: the record may have been deleted"
+                if record_id is not None
+                else f"check --base-path ({self.settings.base_path}) and {API_URL_ENV}"
+            )
+            return NotFound(f"{record}not found ({answered}).", hint=hint, **common)
+        if status == 429:
+            remaining = _int_header(response, "X-RateLimit-Remaining")
+            limit = _int_header(response, "X-RateLimit-Limit")
+            left = "unknown" if remaining is None else f"{remaining}"
+            left += "" if limit is None else f" of {limit}"
+            spent = remaining == 0
+            return RateLimited(
+                f"{record}rate limited ({answered}); requests remaining today: {left}.",
+                hint=(
+                    "the daily quota (5,000 requests per key, rolling) is spent: wait some hours "
+                    "before rerunning"
+                    if spent
+                    else "wait a minute and rerun (a rerun converges), or lower --concurrency"
+                ),
+                remaining=remaining,
+                limit=limit,
+                **common,
+            )
+        if status >= 500:
+            return ServerError(
+                f"{record}the API failed ({answered}).",
+                hint="the service may be degraded; rerun later (a rerun converges)",
+                **common,
+            )
+        if 400 <= status < 500:
+            what = f"field {field_name!r}" if field_name else "the request"
+            return ValidationFailed(
+                f"{record}the API rejected {what} ({answered}).",
+                hint=(
+                    f"fix {field_name!r} in the record's file"
+                    if field_name and record_id is not None
+                    else None
+                ),
+                **common,
+            )
+        return ApiError(f"{record}unexpected answer ({answered}).", **common)
+
+    def _unexpected(
+        self, method: str, path: str, wanted: str, got: Any, *, record_id: int | None = None
+    ) -> ApiError:
+        shown = self._scrub(repr(got)[:200])
+        return ApiError(
+            f"Unexpected answer from {method} {path}: wanted {wanted}, got {shown}.",
+            record_id=record_id,
+            hint=f"check that {API_URL_ENV} points at the Coperniq API (.../v1)",
+        )
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self.settings.api_key, "***")
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _int_header(response: httpx.Response, name: str) -> int | None:
+    try:
+        return int(response.headers[name])
+    except (KeyError, ValueError):
+        return None
+
+
+def _error_body(response: httpx.Response) -> tuple[str | None, str | None, str]:
+    """`(code, field, message)` from the API's `{message, code, field}` error body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None, None, response.reason_phrase or ""
+    if not isinstance(body, dict):
+        return None, None, response.reason_phrase or ""
+    code, field_name, message = body.get("code"), body.get("field"), body.get("message")
+    return (
+        code if isinstance(code, str) else None,
+        field_name if isinstance(field_name, str) else None,
+        message if isinstance(message, str) else (response.reason_phrase or ""),
+    )
+
+
+def _quota_spent(e: BaseException) -> bool:
+    # A 429 with nothing left of the daily quota will not clear within our retry window:
+    # retrying would only spend the user's time (and maybe more quota).
+    return isinstance(e, RateLimited) and e.remaining == 0
+
+
+def _gave_up(e: ApiError, attempts: int, elapsed: float) -> ApiError:
+    message = f"{e.message.rstrip('.')}, after {attempts} attempts over {elapsed:.1f} s."
+    common: dict[str, Any] = {
+        "status": e.status,
+        "code": e.code,
+        "field": e.field,
+        "record_id": e.record_id,
+        "hint": e.hint,
+    }
+    if isinstance(e, RateLimited):
+        return RateLimited(message, remaining=e.remaining, limit=e.limit, **common)
+    return type(e)(message, **common)
