@@ -1,0 +1,328 @@
+"""Reading live state at the least cost: which of the wanted records exist, and what they hold.
+
+The API has no bulk get and no total count; every request costs quota. `read_live` chooses between
+listing (`GET /opportunities`, 100 a page, ascending, archived included) and one `GET` per id,
+and keeps re-choosing as it learns: page 1 first; then the pages every wanted id certainly needs,
+concurrently; then small windows of further pages only while they are estimated to cost less than
+fetching the ids still unseen one by one. When the pages come back sorted by id, the listing stops
+as soon as it has passed the largest wanted id. The estimates (`initial_list_cost`,
+`pages_left`) and the sortedness bookkeeping (`Progress`) are pure and tested on their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Awaitable, Collection, Iterable, Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+from typing import Any, Protocol
+
+
+class LiveSource(Protocol):
+    """What `read_live` needs from a client (`reconciler.client.ApiClient` is one)."""
+
+    requests_sent: int
+
+    @property
+    def concurrency(self) -> int: ...
+
+    async def list_page(
+        self,
+        page: int,
+        page_size: int = 100,
+        *,
+        include_archived: bool = True,
+        order_by: str = "asc",
+    ) -> list[dict[str, Any]]: ...
+
+    async def get(
+        self, record_id: int, *, include_archived: bool = True
+    ) -> dict[str, Any] | None: ...
+
+
+@dataclass(frozen=True)
+class LiveSnapshot:
+    """The live side of a plan.
+
+    `records`: the wanted ids that exist, archived ones included. `missing`: wanted ids that do not
+    exist. `archived`: those of `records` with `isActive: false`. `requests`: HTTP requests spent
+    (retries included). `total_seen`: how many live records exist, when the listing was read to
+    its end (None otherwise); the state file keeps it to inform the next estimate.
+    """
+
+    records: Mapping[int, dict[str, Any]]
+    missing: frozenset[int]
+    archived: frozenset[int]
+    requests: int
+    total_seen: int | None
+
+
+# --- pure estimates -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the contiguous prefix of pages 1..`pages` has shown.
+
+    `ascending` stays True only while every id so far is greater than the one before it, within
+    and across pages; only then may a listing stop before its end.
+    """
+
+    pages: int = 0
+    seen: int = 0
+    first_id: int | None = None
+    last_id: int | None = None
+    ascending: bool = True
+
+    def observe(self, ids: Iterable[object]) -> Progress:
+        """This progress after the next page, whose records carry `ids` in the order received."""
+        first, last, ascending, seen = self.first_id, self.last_id, self.ascending, self.seen
+        for rid in ids:
+            seen += 1
+            if not isinstance(rid, int) or isinstance(rid, bool):
+                ascending = False
+                continue
+            if last is not None and rid <= last:
+                ascending = False
+            if first is None:
+                first = rid
+            last = rid if last is None else max(last, rid)
+        return replace(
+            self, pages=self.pages + 1, seen=seen, first_id=first, last_id=last, ascending=ascending
+        )
+
+
+def full_listing_cost(records: int, page_size: int) -> int:
+    """Pages a listing of `records` costs read to its end (the first short page, maybe empty)."""
+    return max(records, 0) // page_size + 1
+
+
+def initial_list_cost(wanted: int, max_id: int, known_total: int | None, page_size: int) -> int:
+    """Estimated pages to find `wanted` ids (the largest `max_id`) by listing, before any request.
+
+    Every wanted id that exists needs a slot: at least ceil(wanted / page_size) pages. Live ids are
+    distinct positive integers, so ascending pages pass `max_id` within ceil(max_id / page_size)
+    pages; and a listing of `known_total` records ends after `full_listing_cost` pages.
+    """
+    slots = max(math.ceil(wanted / page_size), 1)
+    bound = math.ceil(max_id / page_size)
+    if known_total is not None:
+        bound = min(bound, full_listing_cost(known_total, page_size))
+    return max(slots, bound)
+
+
+def pages_left(
+    progress: Progress,
+    *,
+    pending: int,
+    max_id: int,
+    known_total: int | None,
+    page_size: int,
+) -> int:
+    """Estimated further pages to account for `pending` wanted ids the listing has not reached.
+
+    Sorted so far: the live records between the last id seen and `max_id`, at the id density seen
+    so far (records per id), bounded by the gap itself (ids are distinct) and by what is left of
+    `known_total`. Unsorted: only the end of the listing settles anything, so the pages to the end
+    of `known_total` (or, unknown, the pending ids' slots plus the closing page). Never fewer than
+    the pending ids' slots, never fewer than one.
+    """
+    slots = max(math.ceil(pending / page_size), 1)
+    to_end = (
+        None if known_total is None else full_listing_cost(known_total - progress.seen, page_size)
+    )
+    if progress.ascending and progress.last_id is not None and progress.first_id is not None:
+        gap = max(max_id - progress.last_id, 0)
+        span = progress.last_id - progress.first_id + 1
+        density = min(progress.seen / span, 1.0)
+        estimate = min(math.ceil(gap * density / page_size), math.ceil(gap / page_size))
+        if to_end is not None:
+            estimate = min(estimate, to_end)
+    elif to_end is not None:
+        estimate = to_end
+    else:
+        estimate = slots + 1
+    return max(estimate, slots)
+
+
+# --- the reader ---------------------------------------------------------------------------------
+
+
+async def read_live(
+    client: LiveSource,
+    ids: Collection[int],
+    *,
+    known_total: int | None = None,
+    page_size: int = 100,
+) -> LiveSnapshot:
+    """Read the live records for `ids`, spending as few requests as the estimates allow.
+
+    `known_total` is the caller's best guess of how many live records exist (the state file's
+    last `live_total`, else the number of desired-state files); it only steers the choice.
+    A wanted id that does not exist ends up in `missing`; API failures other than a 404 raise.
+    """
+    wanted = frozenset(ids)
+    start = client.requests_sent
+    found: dict[int, dict[str, Any]] = {}
+    total_seen: int | None = None
+    if wanted:
+        max_id = max(wanted)
+        if len(wanted) <= initial_list_cost(len(wanted), max_id, known_total, page_size):
+            await _get_each(client, wanted, found)
+        else:
+            lister = _Lister(client, wanted, found, known_total, page_size)
+            total_seen = await lister.run()
+    archived = frozenset(i for i, r in found.items() if r.get("isActive") is False)
+    return LiveSnapshot(
+        records=MappingProxyType(found),
+        missing=wanted - found.keys(),
+        archived=archived,
+        requests=client.requests_sent - start,
+        total_seen=total_seen,
+    )
+
+
+async def _get_each(
+    client: LiveSource, ids: Iterable[int], found: dict[int, dict[str, Any]]
+) -> None:
+    """One GET per id, concurrently (the client bounds how many are in flight); 404 is missing."""
+
+    async def one(record_id: int) -> None:
+        record = await client.get(record_id, include_archived=True)
+        if record is not None:
+            found[record_id] = record
+
+    await _all_or_first_error([one(i) for i in sorted(ids)])
+
+
+class _Lister:
+    """One listing in progress: pages received, the sorted prefix, and when to stop."""
+
+    def __init__(
+        self,
+        client: LiveSource,
+        wanted: frozenset[int],
+        found: dict[int, dict[str, Any]],
+        known_total: int | None,
+        page_size: int,
+    ) -> None:
+        self.client = client
+        self.wanted = wanted
+        self.max_id = max(wanted)
+        self.found = found
+        self.known_total = known_total
+        self.page_size = page_size
+        self.page_ids: dict[int, list[object]] = {}  # received pages not yet in the prefix
+        self.progress = Progress()
+        self.end_page: int | None = None  # the first short page: the listing ends there
+        self.next_page = 1
+
+    async def run(self) -> int | None:
+        """List until done; GET the rest when that is cheaper. Returns the total if read to end."""
+        batch = 1
+        while True:
+            await self._fetch(range(self.next_page, self.next_page + batch))
+            if self._complete():
+                return self.progress.seen
+            if self._settled():
+                return None
+            pending = self._pending()
+            estimate = pages_left(
+                self.progress,
+                pending=len(pending),
+                max_id=self.max_id,
+                known_total=self.known_total,
+                page_size=self.page_size,
+            )
+            if len(pending) <= estimate:
+                await _get_each(self.client, pending, self.found)
+                return None
+            # The pending ids' slots are needed whatever else is true; beyond them, a window no
+            # wider than the client's concurrency keeps an overshoot past the end small.
+            certain = math.ceil(len(pending) / self.page_size)
+            batch = max(certain, min(estimate, self.client.concurrency))
+
+    def _pending(self) -> set[int]:
+        """Wanted ids not seen that the listing could still reach."""
+        unseen = self.wanted - self.found.keys()
+        last = self.progress.last_id
+        if self.progress.ascending and last is not None:
+            # Ascending pages have shown every live id up to `last`: smaller unseen ids are missing.
+            return {i for i in unseen if i > last}
+        return set(unseen)
+
+    def _complete(self) -> bool:
+        return self.end_page is not None and self.progress.pages >= self.end_page
+
+    def _settled(self) -> bool:
+        """Whether the pages read so far already decide every wanted id."""
+        if self.wanted <= self.found.keys():
+            return True
+        last = self.progress.last_id
+        return self.progress.ascending and last is not None and last >= self.max_id
+
+    def _accept(self, page: int, records: list[dict[str, Any]]) -> None:
+        for record in records:
+            rid = record.get("id")
+            if isinstance(rid, int) and rid in self.wanted:
+                self.found[rid] = record
+        self.page_ids[page] = [r.get("id") for r in records]
+        if len(records) < self.page_size and (self.end_page is None or page < self.end_page):
+            self.end_page = page
+        while self.progress.pages + 1 in self.page_ids:
+            self.progress = self.progress.observe(self.page_ids.pop(self.progress.pages + 1))
+
+    def _beyond(self) -> int | None:
+        """Pages above this number are no longer needed (None: all still are)."""
+        if self._complete() or self._settled():
+            return self.progress.pages
+        return self.end_page
+
+    async def _fetch(self, pages: range) -> None:
+        """Fetch `pages` concurrently; drop those the ones already received made unnecessary."""
+        self.next_page = pages.stop
+        tasks = {
+            asyncio.ensure_future(self._page(p)): p
+            for p in pages
+            if self.end_page is None or p <= self.end_page
+        }
+        try:
+            pending = set(tasks)
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    self._accept(tasks[task], task.result())
+                limit = self._beyond()
+                if limit is not None:
+                    # Those still queued for a slot have cost nothing yet; those in flight are
+                    # paid for either way.
+                    dropped = {t for t in pending if tasks[t] > limit}
+                    for task in dropped:
+                        task.cancel()
+                    pending -= dropped
+        finally:
+            await _cancel(tasks)
+
+    async def _page(self, page: int) -> list[dict[str, Any]]:
+        return await self.client.list_page(
+            page, self.page_size, include_archived=True, order_by="asc"
+        )
+
+
+async def _all_or_first_error(coros: Iterable[Awaitable[None]]) -> None:
+    """Run all concurrently; on the first failure cancel the rest and raise it (no ExceptionGroup,
+    so that the CLI's handler sees the `ReconcilerError` itself)."""
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    try:
+        for finished in asyncio.as_completed(tasks):
+            await finished
+    finally:
+        await _cancel(tasks)
+
+
+async def _cancel(tasks: Iterable[asyncio.Future[Any]]) -> None:
+    unfinished = [t for t in tasks if not t.done()]
+    for task in unfinished:
+        task.cancel()
+    await asyncio.gather(*unfinished, return_exceptions=True)
