@@ -134,8 +134,9 @@ def pages_left(
     )
     if progress.ascending and progress.last_id is not None and progress.first_id is not None:
         gap = max(max_id - progress.last_id, 0)
-        span = progress.last_id - progress.first_id + 1
-        density = min(progress.seen / span, 1.0)
+        # Records per id, from the spacing between the ids seen: n ids span n - 1 gaps.
+        span = progress.last_id - progress.first_id
+        density = min((progress.seen - 1) / span, 1.0) if span > 0 else 1.0
         estimate = min(math.ceil(gap * density / page_size), math.ceil(gap / page_size))
         if to_end is not None:
             estimate = min(estimate, to_end)
