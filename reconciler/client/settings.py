@@ -25,7 +25,7 @@ _MIN_KEY_LENGTH: Final = 8  # reconciler.cli.redact relies on keys being long en
 
 def _is_loopback(host: str) -> bool:
     host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
