@@ -1,0 +1,413 @@
+"""Strict YAML loading: bytes on disk to a plain dict, or an error with file:line:col.
+
+This module owns how a desired-state file is read. It parses with libyaml (PyYAML's C parser)
+but replaces PyYAML's resolver and constructor with a small strict one: YAML 1.2-like scalars
+(only `true`/`false` are booleans, `null`/`~`/empty are null, integers are plain decimals without a
+leading zero, floats are decimal or exponent; dates, times, `yes`/`no`/`on`/`off`, octal, hex and
+`.inf` stay strings), string keys only, and no duplicate keys, anchors, aliases, merge keys, tags,
+non-UTF-8 bytes, empty files or files over `MAX_BYTES`. Positions are not kept on the fast path: a
+`Document` keeps its raw bytes and re-parses them for line and column only when `locate()` is first
+called, so a file that validates never pays for positions it never shows.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import math
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from reconciler.errors import ReconcilerError
+
+try:  # libyaml is bundled with PyYAML's wheels; a source build without it has no CParser.
+    from yaml._yaml import CParser
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    CParser = None  # type: ignore[assignment,misc]
+
+MAX_BYTES = 1024 * 1024
+"""Files larger than 1 MiB are refused: an opportunity is a few hundred bytes."""
+
+MAX_DEPTH = 32
+"""Nesting deeper than this is refused (a valid file nests three levels deep)."""
+
+Key = str | int
+"""One step of a path into a document: a mapping key or a sequence index."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """A 1-based position in a file."""
+
+    path: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+class LoadError(ReconcilerError):
+    """A file that cannot be read as strict YAML. `problem` is the message without the location."""
+
+    def __init__(self, problem: str, location: Location, *, field: str = "-") -> None:
+        super().__init__(f"{location}: {field}: {problem}")
+        self.problem = problem
+        self.location = location
+        self.field = field
+
+
+def format_field(keys: Sequence[Key]) -> str:
+    """The dotted name of a path: `custom.hoa_approval`, `trades[1]`; `-` for the whole file."""
+    out = ""
+    for key in keys:
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else key)
+    return out or "-"
+
+
+@dataclass(frozen=True)
+class Document:
+    """One loaded file: `digest` is the sha256 of its bytes, `source` the bytes for `locate`."""
+
+    path: Path
+    data: dict[str, Any]
+    digest: str
+    source: bytes = field(default=b"", repr=False, compare=False)
+
+    def locate(self, *keys: Key) -> Location:
+        """Where the key (in a mapping) or item (in a sequence) at `keys` starts.
+
+        Falls back to the nearest ancestor that exists, and to 1:1 for the file itself.
+        """
+        positions = self._positions
+        path = tuple(keys)
+        while path and path not in positions:
+            path = path[:-1]
+        line, col = positions.get(path, (1, 1))
+        return Location(str(self.path), line, col)
+
+    @cached_property
+    def _positions(self) -> dict[tuple[Key, ...], tuple[int, int]]:
+        # Computed on first use only; cached_property writes straight into the instance dict,
+        # which a frozen dataclass allows.
+        if not self.source or CParser is None:
+            return {}
+        try:
+            root = _StrictParser(self.source).get_single_node()
+        except yaml.YAMLError:  # cannot happen for bytes that loaded; positions are best effort
+            return {}
+        positions: dict[tuple[Key, ...], tuple[int, int]] = {}
+        if root is not None:
+            _index(root, (), positions)
+        return positions
+
+
+def load_file(path: Path) -> Document:
+    """Read and parse one file. Raises `LoadError` with the file's location on any problem."""
+    name = str(path)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise LoadError("no such file", Location(name, 1, 1)) from None
+    except IsADirectoryError:
+        raise LoadError("is a directory, not a file", Location(name, 1, 1)) from None
+    except OSError as e:
+        raise LoadError(f"cannot read the file: {e.strerror}", Location(name, 1, 1)) from None
+    if len(raw) > MAX_BYTES:
+        raise LoadError(
+            f"the file is larger than {MAX_BYTES // 1024} KiB; an opportunity file holds one "
+            "record of a few hundred bytes: split it or remove what does not belong",
+            Location(name, 1, 1),
+        )
+    data = parse(raw, name)
+    return Document(path, data, hashlib.sha256(raw).hexdigest(), raw)
+
+
+def parse(raw: bytes, name: str) -> dict[str, Any]:
+    """Parse the bytes of one file (`name` is used in error locations)."""
+    if CParser is None:  # pragma: no cover - depends on how PyYAML was built
+        raise ReconcilerError(
+            "PyYAML was built without libyaml, which reconciler needs",
+            hint="reinstall PyYAML from a wheel: pip install --force-reinstall pyyaml",
+        )
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # libyaml would silently decode UTF-16; the files are specified as UTF-8.
+        raise LoadError("the file is UTF-16 encoded; save it as UTF-8", Location(name, 1, 1))
+    if _MAYBE_ANCHOR(raw):
+        _reject_anchors(raw, name)
+    try:
+        root = _StrictParser(raw).get_single_node()
+    except yaml.MarkedYAMLError as e:
+        raise _syntax_error(e, raw, name) from None
+    except yaml.reader.ReaderError as e:
+        raise _reader_error(e, raw, name) from None
+    if root is None:
+        raise LoadError(
+            "the file is empty: it must hold one opportunity, a mapping of fields "
+            "(id, title, address, trades, ...)",
+            Location(name, 1, 1),
+        )
+    if root.__class__ is not MappingNode:
+        raise LoadError(
+            f"the top level is {_describe_node(root)}; it must be a mapping of fields "
+            "(id: ..., title: ..., ...)",
+            _location(name, root),
+        )
+    try:
+        return _mapping(root, 1)
+    except _Rejected as r:
+        raise LoadError(r.problem, _location(name, r.node), field=_field_of(root, r.node)) from None
+
+
+# --- the strict parser and constructor ---------------------------------------------------------
+
+# One tag object for every node the document did not tag itself; an explicit tag (`!!int`,
+# `!foo`) yields a different string, so the constructor can refuse it with an identity test.
+_IMPLICIT = " implicit"
+
+_CONSTANTS: dict[str, bool | None] = {
+    "true": True,
+    "false": False,
+    "null": None,
+    "~": None,
+    "": None,
+}
+_MISSING = object()
+_NUMBER_START = frozenset("0123456789+-.")
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)").fullmatch
+_FLOAT = re.compile(
+    r"[-+]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+).fullmatch
+# An anchor or alias is `&` or `*` followed by a name character. Files without that byte pair
+# (most files) skip the event scan; files with it (`AT&T`, `*urgent*`) get the exact check.
+_MAYBE_ANCHOR = re.compile(rb"[&*][\w-]").search
+
+
+if CParser is not None:
+
+    class _StrictParser(CParser):
+        """libyaml's parser and composer with a resolver that decides nothing.
+
+        Every node gets the `_IMPLICIT` tag; the constructor below types plain scalars itself.
+        """
+
+        def resolve(self, kind: type[Node], value: str | None, implicit: object) -> str:
+            return _IMPLICIT
+
+        def descend_resolver(self, parent: Node | None, index: object) -> None:
+            pass
+
+        def ascend_resolver(self) -> None:
+            pass
+
+
+class _Rejected(Exception):
+    """Raised inside the constructor; turned into a LoadError with the node's location."""
+
+    def __init__(self, node: Node, problem: str) -> None:
+        super().__init__(problem)
+        self.node = node
+        self.problem = problem
+
+
+def _node(node: Node, depth: int) -> Any:
+    if node.tag is not _IMPLICIT:
+        raise _Rejected(node, _tag_problem(node.tag))
+    if isinstance(node, ScalarNode):
+        value: str = node.value
+        if node.style:  # quoted, literal or folded: always a string
+            return value
+        typed = _CONSTANTS.get(value, _MISSING)
+        if typed is not _MISSING:
+            return typed
+        if value[0] in _NUMBER_START:
+            if _INT(value):
+                return int(value)
+            if _FLOAT(value):
+                number = float(value)
+                if math.isinf(number):
+                    problem = f"the number {value} is too large (quote it if it is text)"
+                    raise _Rejected(node, problem)
+                return number
+        return value
+    if depth >= MAX_DEPTH:
+        raise _Rejected(node, f"nested more than {MAX_DEPTH} levels deep")
+    if isinstance(node, MappingNode):
+        return _mapping(node, depth + 1)
+    return [_node(item, depth + 1) for item in node.value]
+
+
+def _mapping(node: Node, depth: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        if key_node.__class__ is not ScalarNode:
+            raise _Rejected(key_node, f"a key must be a string, not {_describe_node(key_node)}")
+        if key_node.tag is not _IMPLICIT:
+            raise _Rejected(key_node, _tag_problem(key_node.tag))
+        key: str = key_node.value
+        if not key_node.style:
+            if key == "<<":
+                raise _Rejected(
+                    key_node, "merge keys (<<) are not allowed: write the fields out in full"
+                )
+            if not key:
+                raise _Rejected(key_node, "a key is missing (an empty key); write the field name")
+            if key in _CONSTANTS or (
+                key[0] in _NUMBER_START and (_INT(key) is not None or _FLOAT(key) is not None)
+            ):
+                raise _Rejected(
+                    key_node,
+                    f"the key {key} is not a string; keys are field names "
+                    f'(quote it, "{key}", if you mean the text)',
+                )
+        if key in out:
+            raise _Rejected(key_node, _duplicate_problem(node, key))
+        out[key] = _node(value_node, depth)
+    return out
+
+
+def _duplicate_problem(mapping: Node, key: str) -> str:
+    first = next(k for k, _ in mapping.value if k.value == key)
+    return (
+        f"duplicate key '{key}' (first set on line {first.start_mark.line + 1}); "
+        "a later value would silently win: keep one"
+    )
+
+
+def _tag_problem(tag: str) -> str:
+    if tag.startswith(_CORE_TAG_PREFIX):
+        tag = "!!" + tag[len(_CORE_TAG_PREFIX) :]
+    return f"YAML tags ({tag}) are not allowed: write the plain value (quote it to force text)"
+
+
+_CORE_TAG_PREFIX = "tag:yaml.org,2002:"
+
+
+def _reject_anchors(raw: bytes, name: str) -> None:
+    parser = CParser(raw)
+    try:
+        while (event := parser.get_event()) is not None:
+            anchor = getattr(event, "anchor", None)
+            if anchor is None:
+                continue
+            if isinstance(event, yaml.AliasEvent):
+                problem = f"YAML aliases (*{anchor}) are not allowed: write the value out in full"
+            else:
+                problem = f"YAML anchors (&{anchor}) are not allowed: write the value out in full"
+            mark = event.start_mark
+            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            raise LoadError(problem, Location(name, line, col))
+    except yaml.YAMLError:
+        return  # a syntax error: the full parse reports it with its own location
+
+
+# --- positions and errors (slow path) ----------------------------------------------------------
+
+
+def _index(node: Node, path: tuple[Key, ...], out: dict[tuple[Key, ...], tuple[int, int]]) -> None:
+    if not path:
+        out[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, MappingNode):
+        for key_node, value_node in node.value:
+            key_path = (*path, key_node.value)
+            out[key_path] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            _index(value_node, key_path, out)
+    elif isinstance(node, SequenceNode):
+        for i, item in enumerate(node.value):
+            item_path = (*path, i)
+            out[item_path] = (item.start_mark.line + 1, item.start_mark.column + 1)
+            _index(item, item_path, out)
+
+
+def _walk(node: Node, path: tuple[Key, ...]) -> Iterator[tuple[Node, tuple[Key, ...]]]:
+    yield node, path
+    if isinstance(node, MappingNode):
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                yield key_node, path  # a complex key has no name of its own
+                continue
+            yield key_node, (*path, key_node.value)
+            yield from _walk(value_node, (*path, key_node.value))
+    elif isinstance(node, SequenceNode):
+        for i, item in enumerate(node.value):
+            yield from _walk(item, (*path, i))
+
+
+def _field_of(root: Node, target: Node) -> str:
+    for node, path in _walk(root, ()):
+        if node is target:
+            return format_field(path)
+    return "-"  # pragma: no cover - the target always comes from this tree
+
+
+def _location(name: str, node: Node) -> Location:
+    return Location(name, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _describe_node(node: Node) -> str:
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    return f"the scalar {node.value!r}"
+
+
+_SYNTAX_HINTS: dict[str, str] = {
+    "expected a single document in the stream": (
+        "a file holds exactly one opportunity, but this one has a second YAML document (---)"
+    ),
+    "mapping values are not allowed in this context": (
+        "invalid YAML: ': ' where no key can start; check the indentation, "
+        "or quote a value that contains ': '"
+    ),
+}
+
+
+def _syntax_error(e: yaml.MarkedYAMLError, raw: bytes, name: str) -> LoadError:
+    mark = e.problem_mark or e.context_mark
+    location = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name, 1, 1)
+    for key in (e.context, e.problem):
+        if key in _SYNTAX_HINTS:
+            return LoadError(_SYNTAX_HINTS[key], location)
+    if mark and _char_at(raw, mark.line, mark.column) == "\t":
+        return LoadError("invalid YAML: a tab character; YAML indents with spaces only", location)
+    problem = f"invalid YAML: {e.problem}"
+    if e.context and e.context_mark:
+        problem += f" ({e.context} on line {e.context_mark.line + 1})"
+    elif e.context:
+        problem += f" ({e.context})"
+    return LoadError(problem, location)
+
+
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def _char_at(raw: bytes, line: int, column: int) -> str:
+    lines = _LINE_BREAK.split(raw.decode("utf-8-sig", "replace"))
+    text = lines[line] if line < len(lines) else ""
+    return text[column] if column < len(text) else ""
+
+
+def _reader_error(e: yaml.reader.ReaderError, raw: bytes, name: str) -> LoadError:
+    # libyaml reports a byte offset; turn it into a line and a column in characters.
+    offset = int(e.position)
+    start = raw.rfind(b"\n", 0, offset) + 1
+    line = raw.count(b"\n", 0, offset) + 1
+    prefix = raw[start:offset]
+    if start == 0 and prefix.startswith(codecs.BOM_UTF8):
+        prefix = prefix[len(codecs.BOM_UTF8) :]
+    location = Location(name, line, len(prefix.decode("utf-8", "replace")) + 1)
+    if "utf-8" in str(e.reason).lower():
+        byte = f" (byte 0x{raw[offset]:02X})" if offset < len(raw) else ""
+        return LoadError(f"the file is not valid UTF-8{byte}; save it as UTF-8", location)
+    character = e.character
+    shown = f"U+{character:04X}" if isinstance(character, int) else repr(character)
+    return LoadError(f"{e.reason} ({shown}); remove that character", location)
