@@ -51,7 +51,9 @@ def _register_commands() -> None:
     # Imported here, not at the top, so that each command module can import this package's
     # helpers (redact, API_KEY_ENV) without a cycle. Each module exposes one click command as
     # `command`; add new ones to this tuple.
-    modules: tuple[object, ...] = ()
+    from reconciler.cli import validate
+
+    modules: tuple[object, ...] = (validate,)
     for module in modules:
         cli.add_command(module.command)  # type: ignore[attr-defined]
 

@@ -1,0 +1,223 @@
+"""The validate stage: from paths on the command line to documents and every problem they hold.
+
+This module owns which files make up the desired state (files given by name, and `*.yaml` /
+`*.yml` under folders, recursively, in sorted order), loading each strictly, checking it against
+the schema, and refusing an `id` that two files declare. It collects every problem in every file
+in one pass and returns them sorted by file and line, and it owns how problems are shown: one
+`FILE:LINE:COL: FIELD: message` line each, GitHub workflow annotations, a summary. Those
+formatters are pure, so `plan` and `apply` print problems exactly as `validate` does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler import schema
+from reconciler.errors import ReconcilerError
+from reconciler.loader import Document, LoadError, load_file
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with one file, at a 1-based line and column. `field` is `-` for the file."""
+
+    path: str
+    line: int
+    col: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.field}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Desired:
+    """The desired state as read from disk.
+
+    `documents` holds the files without any problem, in path order; `problems` holds every
+    problem in every file, sorted by file and line. Callers must refuse to act while `problems`
+    is not empty. `files` lists every file that was read.
+    """
+
+    documents: tuple[Document, ...]
+    problems: tuple[Problem, ...]
+    files: tuple[Path, ...] = ()
+
+
+class DesiredPathError(ReconcilerError):
+    """A path on the command line that holds no desired state: missing, or no YAML files."""
+
+
+def discover(paths: Sequence[Path]) -> list[Path]:
+    """The files that `paths` name: files as given, and YAML files under folders.
+
+    Hidden files and folders (names starting with '.') under a folder are skipped.
+    """
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            inside = _yaml_files(path)
+            if not inside:
+                raise DesiredPathError(
+                    f"{path}: no .yaml or .yml files in this folder",
+                    hint="pass the folder that holds the opportunity files, or the files",
+                )
+            found.extend(inside)
+        elif path.exists():
+            found.append(path)
+        else:
+            raise DesiredPathError(
+                f"{path}: no such file or folder",
+                hint="pass the folder that holds the opportunity files (by default opportunities/)",
+            )
+    if len(paths) > 1:  # a file named twice, or a file inside a folder also named, is read once
+        unique: dict[Path, Path] = {}
+        for file in found:
+            unique.setdefault(file.resolve(), file)
+        found = list(unique.values())
+    return sorted(found, key=str)
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    files: list[Path] = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        files.extend(
+            Path(root, name)
+            for name in names
+            if name.lower().endswith(YAML_SUFFIXES) and not name.startswith(".")
+        )
+    return files
+
+
+def load_desired(paths: Sequence[Path]) -> Desired:
+    """Read, load and check every file under `paths`. Raises only for a path that holds nothing."""
+    files = discover(paths)
+    loaded: list[Document] = []
+    problems: list[Problem] = []
+    invalid: set[int] = set()
+    for file in files:
+        try:
+            document = load_file(file)
+        except LoadError as e:
+            where = e.location
+            problems.append(Problem(where.path, where.line, where.col, e.field, e.problem))
+            continue
+        found = document_problems(document)
+        if found:
+            problems.extend(found)
+            invalid.add(id(document))
+        loaded.append(document)
+    duplicates = duplicate_id_problems(loaded)
+    if duplicates:
+        problems.extend(duplicates)
+        invalid.update(id(d) for d in _documents_with_duplicate_ids(loaded))
+    return Desired(
+        documents=tuple(d for d in loaded if id(d) not in invalid),
+        problems=tuple(sorted(problems)),
+        files=tuple(files),
+    )
+
+
+def document_problems(document: Document) -> list[Problem]:
+    """The schema problems of one loaded document, located in its file; [] when it is valid."""
+    problems = []
+    for finding in schema.check(document.data):
+        where = document.locate(*finding.keys)
+        problems.append(Problem(where.path, where.line, where.col, finding.field, finding.message))
+    return problems
+
+
+def _ids(documents: Iterable[Document]) -> dict[int, list[Document]]:
+    by_id: dict[int, list[Document]] = {}
+    for document in documents:
+        key = document.data.get("id")
+        if type(key) is int and key > 0:  # a malformed id is reported by the schema already
+            by_id.setdefault(key, []).append(document)
+    return by_id
+
+
+def _documents_with_duplicate_ids(documents: Iterable[Document]) -> list[Document]:
+    return [d for group in _ids(documents).values() if len(group) > 1 for d in group]
+
+
+def duplicate_id_problems(documents: Sequence[Document]) -> list[Problem]:
+    """One problem per file whose `id` another file also declares, naming the other files."""
+    problems = []
+    for key, group in _ids(documents).items():
+        if len(group) < 2:
+            continue
+        where = [d.locate("id") for d in group]
+        for i, here in enumerate(where):
+            others = ", ".join(f"{w.path}:{w.line}" for j, w in enumerate(where) if j != i)
+            problems.append(
+                Problem(
+                    here.path,
+                    here.line,
+                    here.col,
+                    "id",
+                    f"id {key} is also declared in {others}; each opportunity lives in exactly "
+                    "one file: remove or renumber the copy",
+                )
+            )
+    return problems
+
+
+# --- showing problems (pure) ---------------------------------------------------------------
+
+
+def format_text(problems: Iterable[Problem]) -> list[str]:
+    """One `FILE:LINE:COL: FIELD: message` line per problem."""
+    return [str(p) for p in problems]
+
+
+def format_github(problems: Iterable[Problem]) -> list[str]:
+    """One GitHub workflow `::error` annotation per problem, escaped."""
+    return [
+        f"::error file={escape_property(p.path)},line={p.line},col={p.col},"
+        f"title={escape_property(_title(p))}::{escape_data(p.message)}"
+        for p in problems
+    ]
+
+
+def format_problems(problems: Sequence[Problem], output_format: str) -> list[str]:
+    """The lines for `--format text` (problem lines) or `github` (those, then annotations)."""
+    lines = format_text(problems)
+    if output_format == "github":
+        lines += format_github(problems)
+    return lines
+
+
+def summary(desired: Desired) -> str:
+    """One line: how many problems in how many files, out of how many read."""
+    checked = _count(len(desired.files), "file")
+    if not desired.problems:
+        return f"{checked} checked: no problems"
+    files = len({p.path for p in desired.problems})
+    return (
+        f"{_count(len(desired.problems), 'problem')} in {_count(files, 'file')} ({checked} checked)"
+    )
+
+
+def escape_data(text: str) -> str:
+    """Escape a workflow command's message: %, CR and LF."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a workflow command's property value: as the message, and also ':' and ','."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _title(problem: Problem) -> str:
+    return "invalid file" if problem.field == "-" else f"invalid {problem.field}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
