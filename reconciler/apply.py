@@ -1,0 +1,227 @@
+"""Apply: send one PATCH per planned change, with bounded concurrency, and account for each one.
+
+This stage owns what happens between an approved plan and the API: the guards that refuse to
+start (too many changes, too few requests left today, new dropdown options not allowed), the
+stale check of a saved plan against the live records, the PATCHes themselves, the check of each
+PATCH response against what was sent (a value the server rewrote is a warning, custom keys that
+vanished are an error), and saving the write-only values to the state file after every success,
+so that a failure or Ctrl-C halfway leaves an exact account and a rerun converges.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from reconciler.diff import field_still_equal, is_readable, live_value
+from reconciler.errors import ReconcilerError
+from reconciler.fields import FIELDS
+from reconciler.plan import Change, Plan
+from reconciler.render import format_value
+
+
+class Status(enum.Enum):
+    APPLIED = "applied"
+    FAILED = "failed"
+    STALE = "stale"  # the live record moved since the plan was made: not sent
+    NOT_SENT = "not_sent"  # interrupted before this record's turn
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    id: int
+    file: str
+    status: Status
+    message: str = ""
+    warnings: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()  # problems found after a PATCH that did apply
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyReport:
+    outcomes: tuple[Outcome, ...]
+    requests: int
+    remaining: int | None
+    interrupted: bool
+
+    def count(self, status: Status) -> int:
+        return sum(1 for o in self.outcomes if o.status is status)
+
+    @property
+    def ok(self) -> bool:
+        return not self.interrupted and all(
+            o.status is Status.APPLIED and not o.errors for o in self.outcomes
+        )
+
+
+class Patcher(Protocol):
+    """What apply needs from the API client."""
+
+    async def patch(
+        self, record_id: int, body: Mapping[str, Any], *, allow_new_options: bool = False
+    ) -> dict[str, Any]: ...
+
+
+class AppliedState(Protocol):
+    """What apply needs from the state file."""
+
+    def record_applied(self, record_id: int, fields: Mapping[str, Any]) -> None: ...
+
+    def save(self) -> None: ...
+
+
+class Refused(ReconcilerError):
+    """The apply was refused before any request was sent."""
+
+
+def default_max_changes(managed: int) -> int:
+    """10% of the managed records, at least 10."""
+    return max(10, managed // 10)
+
+
+def check_guards(
+    plan: Plan,
+    *,
+    max_changes: int | None,
+    force: bool,
+    allow_new_options: bool,
+    remaining: int | None,
+) -> None:
+    """Refuse, before anything is sent, an apply that should not start."""
+    count = len(plan.changes)
+    managed = count + plan.unchanged + len(plan.errors)
+    limit = default_max_changes(managed) if max_changes is None else max_changes
+    if count > limit and not force:
+        raise Refused(
+            f"the plan changes {count} records, more than the limit of {limit} "
+            f"({'10% of the managed records, at least 10' if max_changes is None else 'set'})",
+            hint="review the plan, then rerun with --force (or raise --max-changes)",
+        )
+    options = plan.new_options
+    if options and not allow_new_options:
+        listed = ", ".join(f"{o.field}={format_value(o.value)}" for o in options[:10])
+        more = f" and {len(options) - 10} more" if len(options) > 10 else ""
+        raise Refused(
+            f"the plan would create {len(options)} new dropdown option(s): {listed}{more}",
+            hint="if they are intended, rerun with --allow-new-options; otherwise fix the files",
+        )
+    if remaining is not None and count > remaining:
+        raise Refused(
+            f"this apply needs {count} requests but the API key has {remaining} left today",
+            hint="wait for the daily quota to recover (it is a rolling 24 hours), "
+            "or apply fewer records with --target",
+        )
+
+
+def stale_fields(change: Change, live: Mapping[str, Any] | None) -> list[str]:
+    """The planned fields whose live value is no longer what the plan saw."""
+    if live is None:
+        return ["(record no longer exists)"]
+    if live.get("isActive") is False:
+        return ["(record was archived)"]
+    moved = []
+    for f in change.fields:
+        if not f.before_known:
+            continue
+        if not is_readable(f.field) and live.get(f.field) is None:
+            continue  # a write-only value remembered from state: nothing to read back
+        if not field_still_equal(f.field, f.before, live):
+            moved.append(f.field)
+    return moved
+
+
+def check_response(
+    change: Change, before: Mapping[str, Any] | None, after: Mapping[str, Any]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Warnings (values the server rewrote) and errors (custom keys that vanished)."""
+    where = f"opportunity {change.id} ({change.file})"
+    warnings = []
+    for f in change.fields:
+        if not is_readable(f.field) and after.get(f.field) is None:
+            continue
+        if not field_still_equal(f.field, f.after, after):
+            stored = format_value(live_value(after, f.field))
+            warnings.append(
+                f"{where}: {f.field}: the server stored {stored} instead of "
+                f"{format_value(f.after)}; write the stored value into the file, "
+                "or every plan will show this field as a change"
+            )
+    errors = []
+    before_custom = (before or {}).get("custom")
+    after_custom = after.get("custom")
+    if isinstance(before_custom, Mapping):
+        cleared = {k for k, v in (change.patch.get("custom") or {}).items() if v is None}
+        kept = after_custom if isinstance(after_custom, Mapping) else {}
+        vanished = sorted(
+            k
+            for k, v in before_custom.items()
+            if v is not None and k not in cleared and k not in kept
+        )
+        if vanished:
+            errors.append(
+                f"{where}: custom keys {', '.join(vanished)} vanished after the PATCH: the server "
+                "replaced `custom` instead of merging it (CONTRACT assumption 1); restore them in "
+                "Coperniq and report this"
+            )
+    return tuple(warnings), tuple(errors)
+
+
+def write_only_values(patch: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in patch.items() if k in FIELDS and FIELDS[k].write_only}
+
+
+async def apply_changes(
+    client: Patcher,
+    changes: list[Change],
+    state: AppliedState,
+    *,
+    live: Mapping[int, Mapping[str, Any]],
+    allow_new_options: bool,
+    concurrency: int,
+    stop: asyncio.Event,
+    on_outcome: Callable[[Outcome], None] = lambda _: None,
+) -> list[Outcome]:
+    """PATCH each change, at most `concurrency` at once, until done or `stop` is set.
+
+    Requests already in flight when `stop` is set finish and are accounted for; changes not yet
+    started are reported as not sent. The state file is saved after every successful PATCH.
+    """
+    queue: asyncio.Queue[Change] = asyncio.Queue()
+    for change in changes:
+        queue.put_nowait(change)
+    outcomes: dict[int, Outcome] = {}
+
+    def done(outcome: Outcome) -> None:
+        outcomes[outcome.id] = outcome
+        on_outcome(outcome)
+
+    async def one(change: Change) -> Outcome:
+        try:
+            response = await client.patch(
+                change.id, dict(change.patch), allow_new_options=allow_new_options
+            )
+        except ReconcilerError as e:
+            return Outcome(change.id, change.file, Status.FAILED, str(e))
+        written = write_only_values(change.patch)
+        if written:
+            state.record_applied(change.id, written)
+            state.save()
+        warnings, errors = check_response(change, live.get(change.id), response)
+        return Outcome(change.id, change.file, Status.APPLIED, "", warnings, errors)
+
+    async def worker() -> None:
+        while not stop.is_set():
+            try:
+                change = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            done(await one(change))
+
+    await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+    for change in changes:
+        if change.id not in outcomes:
+            done(Outcome(change.id, change.file, Status.NOT_SENT, "interrupted before sending"))
+    return [outcomes[c.id] for c in changes]

@@ -1,0 +1,212 @@
+"""`reconciler apply`: make the live records match the files, one minimal PATCH per record."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.apply import ApplyReport, Outcome, Status
+from reconciler.cli.common import (
+    api_options,
+    color_for,
+    dir_option,
+    is_interactive,
+    load_records,
+    load_state,
+    run,
+    settings,
+    target_option,
+)
+from reconciler.client import ApiClient
+from reconciler.engine import ApplyOptions, compute_plan, run_apply, select
+from reconciler.errors import ExitCode, ReconcilerError
+from reconciler.plan import Plan
+from reconciler.render.text import render_text
+
+_MARK = {
+    Status.APPLIED: "applied",
+    Status.FAILED: "FAILED",
+    Status.STALE: "stale, skipped",
+    Status.NOT_SENT: "not sent",
+}
+
+
+def outcome_line(o: Outcome) -> str:
+    line = f"  {o.id} ({o.file}): {_MARK[o.status]}"
+    return f"{line}: {o.message}" if o.message else line
+
+
+def report_lines(report: ApplyReport) -> list[str]:
+    lines = [outcome_line(o) for o in report.outcomes]
+    lines += [f"  warning: {w}" for o in report.outcomes for w in o.warnings]
+    lines += [f"  error: {e}" for o in report.outcomes for e in o.errors]
+    remaining = "unknown" if report.remaining is None else str(report.remaining)
+    lines.append(
+        f"Apply: {report.count(Status.APPLIED)} applied, {report.count(Status.FAILED)} failed, "
+        f"{report.count(Status.STALE)} skipped as stale, {report.count(Status.NOT_SENT)} not sent. "
+        f"Requests: {report.requests} spent ({remaining} remaining today for this key)."
+    )
+    return lines
+
+
+def read_plan_file(path: Path) -> Plan:
+    try:
+        data: Any = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ReconcilerError(f"cannot read plan file {path}: {e.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ReconcilerError(
+            f"{path} is not a JSON plan ({e})", hint="write it with `reconciler plan --out FILE`"
+        ) from None
+    return Plan.from_dict(data, source=str(path))
+
+
+def check_files_unchanged(plan: Plan, files: dict[str, str], path: Path) -> None:
+    changed = sorted(
+        name for name in plan.files.keys() | files.keys() if plan.files.get(name) != files.get(name)
+    )
+    if changed:
+        shown = ", ".join(changed[:5]) + (
+            f" and {len(changed) - 5} more" if len(changed) > 5 else ""
+        )
+        raise ReconcilerError(
+            f"the files changed since {path} was planned ({shown}): it no longer describes them",
+            hint="make a new plan with `reconciler plan --out FILE` and review it",
+        )
+
+
+def confirm(count: int) -> None:
+    if not is_interactive():
+        raise ReconcilerError(
+            "refusing to apply without confirmation: there is no terminal to ask on",
+            hint="review the plan, then pass --auto-approve (as CI does)",
+        )
+    answer = click.prompt(
+        f"Apply these changes to {count} opportunities? Only 'yes' is accepted",
+        default="",
+        show_default=False,
+    )
+    if answer.strip() != "yes":
+        raise ReconcilerError("apply cancelled: nothing was sent")
+
+
+@click.command("apply")
+@click.argument("planfile", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@dir_option
+@target_option
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--allow-new-options",
+    is_flag=True,
+    help="Let PATCHes create the new dropdown values the plan lists (allow_new_options=true).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 32),
+    default=8,
+    show_default=True,
+    help="PATCHes in flight at once.",
+)
+@click.option(
+    "--max-changes",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Refuse to change more records than this without --force.  "
+    "[default: 10% of the managed records, at least 10]",
+)
+@click.option("--force", is_flag=True, help="Apply even above --max-changes.")
+@click.option(
+    "--send-required",
+    is_flag=True,
+    help="Add title, address and trades to every PATCH (servers enforcing the published schema).",
+)
+@api_options
+def command(
+    planfile: Path | None,
+    directory: Path,
+    targets: tuple[int, ...],
+    auto_approve: bool,
+    allow_new_options: bool,
+    concurrency: int,
+    max_changes: int | None,
+    force: bool,
+    send_required: bool,
+    api_url: str | None,
+    base_path: str | None,
+    state_path: Path,
+) -> int:
+    """Apply the plan: one PATCH per changed record, with only the changed fields.
+
+    Without PLANFILE it plans first, shows the plan and asks for confirmation. With PLANFILE
+    (from `plan --out`) it applies exactly that plan, after checking that the files still hash
+    to what was planned; a record changed in Coperniq since is skipped as stale.
+    """
+    client_settings = settings(api_url, base_path, concurrency=concurrency)
+    records, files = load_records(directory)
+    state = load_state(state_path)
+    options = ApplyOptions(allow_new_options, max_changes, force, concurrency)
+    saved: Plan | None = None
+    if planfile is not None:
+        if targets or send_required:
+            raise click.UsageError(
+                "--target and --send-required apply when planning, not to a saved plan"
+            )
+        saved = read_plan_file(planfile)
+        check_files_unchanged(saved, files, planfile)
+        if not saved.changes:
+            click.echo("The saved plan has no changes: nothing to apply.")
+            return ExitCode.ERROR if saved.errors else ExitCode.OK
+        if not auto_approve:
+            click.echo(render_text(saved, color=color_for(sys.stdout)), nl=False)
+            confirm(len(saved.changes))
+    records = select(records, targets)
+    progress = sys.stderr.isatty()
+
+    async def go(stop: asyncio.Event) -> tuple[Plan, ApplyReport | None]:
+        async with ApiClient(client_settings) as client:
+            if saved is not None:
+                plan, live = saved, None
+            else:
+                result = await compute_plan(
+                    client, records, state, files=files, send_required=send_required
+                )
+                plan, live = result.plan, result.live.records
+                click.echo(render_text(plan, color=color_for(sys.stdout)), nl=False)
+                if not plan.changes:
+                    return plan, None
+                if not auto_approve:
+                    confirm(len(plan.changes))
+            with ExitStack() as stack:
+                bar = None
+                if progress:
+                    bar = stack.enter_context(
+                        click.progressbar(
+                            length=len(plan.changes), label="Applying", file=sys.stderr
+                        )
+                    )
+
+                def on_outcome(outcome: Outcome) -> None:
+                    if bar is not None:
+                        bar.update(1)
+                    else:
+                        click.echo(outcome_line(outcome))
+
+                report = await run_apply(
+                    client, plan, state, options, live=live, stop=stop, on_outcome=on_outcome
+                )
+            return plan, report
+
+    (plan, report), interrupted = run(go)
+    if report is None:
+        return ExitCode.ERROR if plan.errors else ExitCode.OK
+    lines = report_lines(report)
+    click.echo("\n".join(lines if progress else lines[len(report.outcomes) :]))
+    if interrupted:
+        return ExitCode.INTERRUPTED
+    return ExitCode.OK if report.ok and not plan.errors else ExitCode.ERROR

@@ -1,0 +1,179 @@
+"""What the commands that talk to the API share: options, loading the files, running async work.
+
+`load_records` refuses to plan from invalid files (it prints the same problems `validate` does);
+`run` drives a coroutine with Ctrl-C handled the way apply needs: the first Ctrl-C sets a stop
+event (requests in flight finish, the rest are not sent), a second one cancels outright.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Callable, Coroutine, Mapping
+from pathlib import Path
+from typing import Any, TextIO, TypeVar
+
+import click
+
+from reconciler.client import BASE_PATHS, ClientSettings
+from reconciler.errors import ReconcilerError
+from reconciler.plan import DesiredRecord
+from reconciler.state import State
+from reconciler.validate import load_desired
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_DIR = Path("opportunities")
+DEFAULT_STATE = Path(".reconciler/state.json")
+
+
+def dir_option(f: F) -> F:
+    return click.option(
+        "--dir",
+        "directory",
+        type=click.Path(path_type=Path),
+        default=DEFAULT_DIR,
+        show_default=True,
+        help="Folder of desired-state files (*.yaml).",
+    )(f)
+
+
+def target_option(f: F) -> F:
+    return click.option(
+        "--target",
+        "targets",
+        type=click.IntRange(min=1),
+        multiple=True,
+        metavar="ID",
+        help="Only this opportunity id (repeatable). A few targets are read one GET each.",
+    )(f)
+
+
+def api_options(f: F) -> F:
+    """--api-url, --base-path and --state: where the API is and where applied values are kept."""
+    f = click.option(
+        "--state",
+        "state_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=DEFAULT_STATE,
+        show_default=True,
+        help="State file: the write-only values (status, contacts) this tool last applied.",
+    )(f)
+    f = click.option(
+        "--base-path",
+        type=click.Choice(BASE_PATHS),
+        default=None,
+        help="API path: /opportunities (default) or its legacy alias /requests.",
+    )(f)
+    return click.option(
+        "--api-url",
+        default=None,
+        metavar="URL",
+        help="API base URL.  [env: COPERNIQ_API_URL; default: https://api.coperniq.io/v1]",
+    )(f)
+
+
+def settings(api_url: str | None, base_path: str | None, **overrides: Any) -> ClientSettings:
+    """Client settings; the key comes only from COPERNIQ_API_KEY, never from an option."""
+    return ClientSettings.from_env(os.environ, api_url=api_url, base_path=base_path, **overrides)
+
+
+def shown_path(path: Path) -> str:
+    """A path as users see it in messages and plans: relative to the working folder if below it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def load_records(directory: Path) -> tuple[list[DesiredRecord], dict[str, str]]:
+    """The valid desired records and every file's digest; invalid files stop the command."""
+    desired = load_desired([directory])
+    if desired.problems:
+        for problem in desired.problems:
+            click.echo(str(problem), err=True)
+        count = len(desired.problems)
+        raise ReconcilerError(
+            f"{count} problem{'s' if count != 1 else ''} in the files under {directory}: "
+            "nothing was read from or sent to the API",
+            hint=f"fix the files above (`reconciler validate {directory}` lists them)",
+        )
+    records = [
+        DesiredRecord(int(doc.data["id"]), shown_path(doc.path), doc.data, doc.digest)
+        for doc in desired.documents
+    ]
+    return records, {r.file: r.digest for r in records}
+
+
+def load_state(path: Path) -> State:
+    return State.load(path)
+
+
+def color_for(stream: TextIO) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def is_interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def run(make: Callable[[asyncio.Event], Coroutine[Any, Any, T]]) -> tuple[T, bool]:
+    """Run `make(stop)` to completion; returns its result and whether Ctrl-C was pressed.
+
+    The first SIGINT sets `stop` (graceful: the coroutine decides what to finish); a second one
+    cancels the coroutine, which surfaces as KeyboardInterrupt (exit 130).
+    """
+
+    async def main() -> T:
+        stop = asyncio.Event()
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+
+        def on_sigint() -> None:
+            if stop.is_set() and task is not None:
+                task.cancel()
+                return
+            stop.set()
+            click.echo(
+                "\nInterrupted: finishing the requests in flight (Ctrl-C again to abort).",
+                err=True,
+            )
+
+        # Not available off the main thread or on some platforms: Ctrl-C then just aborts.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGINT, on_sigint)
+        try:
+            result = await make(stop)
+        except asyncio.CancelledError:
+            raise KeyboardInterrupt from None
+        finally:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signal.SIGINT)
+        interrupted[0] = stop.is_set()
+        return result
+
+    interrupted = [False]
+    result = asyncio.run(main())
+    return result, interrupted[0]
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write an output file atomically, with a clear error on failure."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as e:
+        raise ReconcilerError(
+            f"cannot write {path}: {e.strerror}", hint="check the path and its permissions"
+        ) from None
+
+
+def summary_counts(counts: Mapping[str, int]) -> str:
+    return ", ".join(f"{n} {name}" for name, n in counts.items())

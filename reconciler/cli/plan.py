@@ -1,0 +1,109 @@
+"""`reconciler plan`: compute the changes git asks for and show them as text, JSON or Markdown."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+
+from reconciler.cli.common import (
+    api_options,
+    color_for,
+    dir_option,
+    load_records,
+    load_state,
+    run,
+    settings,
+    target_option,
+    write_text,
+)
+from reconciler.client import ApiClient
+from reconciler.engine import PlanRun, compute_plan, select
+from reconciler.errors import ExitCode
+from reconciler.plan import Plan
+from reconciler.render.markdown import render_markdown
+from reconciler.render.text import render_text
+
+
+def render(plan: Plan, fmt: str, *, masked: bool, color: bool) -> str:
+    if fmt == "json":
+        return plan.to_json()
+    if fmt == "markdown":
+        return render_markdown(plan, masked=masked)
+    return render_text(plan, color=color)
+
+
+def plan_exit_code(plan: Plan, detailed: bool) -> ExitCode:
+    if plan.errors:
+        return ExitCode.ERROR
+    if detailed and plan.has_changes:
+        return ExitCode.CHANGES
+    return ExitCode.OK
+
+
+@click.command("plan")
+@dir_option
+@target_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for a terminal, json for machines, markdown for a pull-request comment.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the JSON plan here, for `reconciler apply PLANFILE`.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when there are changes, 0 when there are none (1 on error).",
+)
+@click.option("--no-mask", is_flag=True, help="Show emails and phones in full in Markdown.")
+@click.option(
+    "--send-required",
+    is_flag=True,
+    help="Add title, address and trades to every PATCH (servers enforcing the published schema).",
+)
+@api_options
+def command(
+    directory: Path,
+    targets: tuple[int, ...],
+    fmt: str,
+    out: Path | None,
+    detailed_exitcode: bool,
+    no_mask: bool,
+    send_required: bool,
+    api_url: str | None,
+    base_path: str | None,
+    state_path: Path,
+) -> int:
+    """Show what apply would change, field by field. Reads the API; changes nothing.
+
+    Only the fields a file declares are managed. Write-only fields (status, contacts) are compared
+    with the values this tool last applied (--state).
+    """
+    client_settings = settings(api_url, base_path)
+    records, files = load_records(directory)
+    records = select(records, targets)
+    state = load_state(state_path)
+
+    async def go(_stop: asyncio.Event) -> PlanRun:
+        async with ApiClient(client_settings) as client:
+            return await compute_plan(
+                client, records, state, files=files, send_required=send_required
+            )
+
+    result, _ = run(go)
+    plan = result.plan
+    if out is not None:
+        write_text(out, plan.to_json())
+    click.echo(render(plan, fmt, masked=not no_mask, color=color_for(sys.stdout)), nl=False)
+    if out is not None:
+        click.echo(f"Saved the plan to {out}; apply it with `reconciler apply {out}`.", err=True)
+    return plan_exit_code(plan, detailed_exitcode)

@@ -1,0 +1,171 @@
+"""The plan and apply runs: wiring the stages together around one API client.
+
+This module owns the order of the I/O: read the live records for the desired ids at the least
+cost, diff them (pure), fetch the property catalogue only when a change touches `trades` or
+`custom` (it costs a request), assemble the plan; and for apply, the stale check of a saved plan
+and the guarded, accounted PATCH run. It prints nothing and knows nothing of click.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from reconciler.apply import (
+    ApplyReport,
+    Outcome,
+    Status,
+    apply_changes,
+    check_guards,
+    stale_fields,
+)
+from reconciler.catalogue import Catalogue, needs_catalogue
+from reconciler.client import ApiClient
+from reconciler.errors import ReconcilerError
+from reconciler.live import LiveSnapshot, read_live
+from reconciler.plan import (
+    Change,
+    DesiredRecord,
+    Plan,
+    RequestCounts,
+    assemble,
+    check_catalogue,
+    diff_all,
+)
+from reconciler.state import State
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRun:
+    plan: Plan
+    live: LiveSnapshot
+
+
+def select(desired: Sequence[DesiredRecord], targets: Collection[int]) -> list[DesiredRecord]:
+    """The desired records named by --target (all when none); an unknown id is an error."""
+    if not targets:
+        return list(desired)
+    known = {r.id for r in desired}
+    unknown = sorted(set(targets) - known)
+    if unknown:
+        raise ReconcilerError(
+            f"--target {', '.join(map(str, unknown))}: no file declares this id",
+            hint="--target takes the `id` of an opportunity file under --dir",
+        )
+    wanted = set(targets)
+    return [r for r in desired if r.id in wanted]
+
+
+async def compute_plan(
+    client: ApiClient,
+    desired: Sequence[DesiredRecord],
+    state: State,
+    *,
+    files: Mapping[str, str],
+    send_required: bool = False,
+) -> PlanRun:
+    snapshot = await read_live(client, [r.id for r in desired], known_total=state.live_total)
+    if snapshot.total_seen is not None:
+        state.live_total = snapshot.total_seen
+    applied = {r.id: state.applied(r.id) for r in desired}
+    changes, errors, unchanged = diff_all(
+        desired, snapshot.records, applied, send_required=send_required
+    )
+    if any(needs_catalogue(c.patch) for c in changes):
+        catalogue = Catalogue.from_api(await client.properties())
+        changes, more = check_catalogue(changes, {r.id: r for r in desired}, catalogue)
+        errors += more
+    plan = assemble(
+        changes,
+        errors,
+        unchanged,
+        requests=RequestCounts(client.requests_sent, 0, client.last_remaining),
+        files=files,
+    )
+    return PlanRun(plan, snapshot)
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyOptions:
+    allow_new_options: bool = False
+    max_changes: int | None = None
+    force: bool = False
+    concurrency: int = 8
+
+
+async def verify_saved_plan(
+    client: ApiClient, plan: Plan, state: State
+) -> tuple[list[Change], list[Outcome], LiveSnapshot]:
+    """Re-read the planned records: the changes still valid, and those refused as stale."""
+    snapshot = await read_live(client, [c.id for c in plan.changes], known_total=state.live_total)
+    fresh: list[Change] = []
+    stale: list[Outcome] = []
+    for change in plan.changes:
+        moved = stale_fields(change, snapshot.records.get(change.id))
+        if moved:
+            stale.append(
+                Outcome(
+                    change.id,
+                    change.file,
+                    Status.STALE,
+                    f"changed in Coperniq since the plan was made ({', '.join(moved)}); "
+                    "not sent: make a new plan",
+                )
+            )
+        else:
+            fresh.append(change)
+    return fresh, stale, snapshot
+
+
+async def run_apply(
+    client: ApiClient,
+    plan: Plan,
+    state: State,
+    options: ApplyOptions,
+    *,
+    live: Mapping[int, Mapping[str, Any]] | None,
+    stop: asyncio.Event,
+    on_outcome: Callable[[Outcome], None] = lambda _: None,
+) -> ApplyReport:
+    """Apply a plan. `live` is the snapshot the plan was just computed from; None for a saved
+    plan, whose records are read again and checked for staleness first."""
+    # Refuse what can be refused for free first; the request quota is known only once a
+    # request has been answered, so a saved plan is checked again after its stale check.
+    check_guards(
+        plan,
+        max_changes=options.max_changes,
+        force=options.force,
+        allow_new_options=options.allow_new_options,
+        remaining=client.last_remaining,
+    )
+    stale: list[Outcome] = []
+    changes = list(plan.changes)
+    if live is None:
+        changes, stale, snapshot = await verify_saved_plan(client, plan, state)
+        live = snapshot.records
+        check_guards(
+            replace(plan, changes=tuple(changes)),
+            max_changes=None,
+            force=True,
+            allow_new_options=options.allow_new_options,
+            remaining=client.last_remaining,
+        )
+    for outcome in stale:
+        on_outcome(outcome)
+    outcomes = await apply_changes(
+        client,
+        changes,
+        state,
+        live=live,
+        allow_new_options=options.allow_new_options,
+        concurrency=options.concurrency,
+        stop=stop,
+        on_outcome=on_outcome,
+    )
+    state.save()
+    ordered = sorted([*stale, *outcomes], key=lambda o: o.id)
+    return ApplyReport(
+        tuple(ordered), client.requests_sent, client.last_remaining, interrupted=stop.is_set()
+    )
