@@ -397,15 +397,23 @@ def _char_at(raw: bytes, line: int, column: int) -> str:
 
 
 def _reader_error(e: yaml.reader.ReaderError, raw: bytes, name: str) -> LoadError:
-    # libyaml reports a byte offset; turn it into a line and a column in characters.
+    # libyaml reports a byte offset; turn it into a line and a column in characters. For bad
+    # UTF-8 it may point at the byte after the one that started the broken sequence, so ask
+    # Python's decoder where the sequence starts.
     offset = int(e.position)
+    is_utf8 = "utf-8" in str(e.reason).lower()
+    if is_utf8:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            offset = bad.start
     start = raw.rfind(b"\n", 0, offset) + 1
     line = raw.count(b"\n", 0, offset) + 1
     prefix = raw[start:offset]
     if start == 0 and prefix.startswith(codecs.BOM_UTF8):
         prefix = prefix[len(codecs.BOM_UTF8) :]
     location = Location(name, line, len(prefix.decode("utf-8", "replace")) + 1)
-    if "utf-8" in str(e.reason).lower():
+    if is_utf8:
         byte = f" (byte 0x{raw[offset]:02X})" if offset < len(raw) else ""
         return LoadError(f"the file is not valid UTF-8{byte}; save it as UTF-8", location)
     character = e.character

@@ -162,8 +162,9 @@ def _translate(error: ValidationError) -> Iterator[Finding]:
                 name_keys = (*keys, name)
                 yield Finding(name_keys, format_field(name_keys), _unknown(name, known))
     elif keyword == "not" and keys and keys[-1] in READ_ONLY and len(keys) == 1:
-        described = schema.get("description", "Read-only: returned by the API, never accepted.")
-        yield Finding(keys, format_field(keys), f"{keys[-1]} is {_lower_first(described)}")
+        described = schema.get("description", "Read-only: returned by the API; remove it.")
+        message = f"{keys[-1]} is {_lower_first(described)}".rstrip(".")
+        yield Finding(keys, format_field(keys), message)
     else:
         yield from _value_finding(error, keys, value, schema)
 
@@ -264,6 +265,8 @@ def _duplicates(keys: tuple[Key, ...], items: Any) -> Iterator[Finding]:
 
 
 def _unknown(name: str, known: Mapping[str, Any]) -> str:
+    if name in READ_ONLY:  # in case fields.READ_ONLY grows before the schema file does
+        return f"{name} is read-only: returned by the API, never accepted; remove it"
     writable = [k for k in known if k not in READ_ONLY]
     suggestion = _closest(name, writable)
     if suggestion is not None:
