@@ -12,8 +12,9 @@ as soon as it has passed the largest wanted id. The estimates (`initial_list_cos
 from __future__ import annotations
 
 import asyncio
+import bisect
 import math
-from collections.abc import Awaitable, Collection, Iterable, Mapping
+from collections.abc import Awaitable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Protocol
@@ -92,6 +93,14 @@ class Progress:
             self, pages=self.pages + 1, seen=seen, first_id=first, last_id=last, ascending=ascending
         )
 
+    @property
+    def density(self) -> float:
+        """Live records per id value so far (1.0 when ids are consecutive, or unknown)."""
+        if self.first_id is None or self.last_id is None or self.last_id <= self.first_id:
+            return 1.0
+        # n ids span n - 1 gaps.
+        return min((self.seen - 1) / (self.last_id - self.first_id), 1.0)
+
 
 def full_listing_cost(records: int, page_size: int) -> int:
     """Pages a listing of `records` costs read to its end (the first short page, maybe empty)."""
@@ -132,12 +141,9 @@ def pages_left(
     to_end = (
         None if known_total is None else full_listing_cost(known_total - progress.seen, page_size)
     )
-    if progress.ascending and progress.last_id is not None and progress.first_id is not None:
+    if progress.ascending and progress.last_id is not None:
         gap = max(max_id - progress.last_id, 0)
-        # Records per id, from the spacing between the ids seen: n ids span n - 1 gaps.
-        span = progress.last_id - progress.first_id
-        density = min((progress.seen - 1) / span, 1.0) if span > 0 else 1.0
-        estimate = min(math.ceil(gap * density / page_size), math.ceil(gap / page_size))
+        estimate = min(math.ceil(gap * progress.density / page_size), math.ceil(gap / page_size))
         if to_end is not None:
             estimate = min(estimate, to_end)
     elif to_end is not None:
@@ -145,6 +151,40 @@ def pages_left(
     else:
         estimate = slots + 1
     return max(estimate, slots)
+
+
+def next_pages(
+    progress: Progress, pending: Sequence[int], *, known_total: int | None, page_size: int
+) -> int:
+    """How many more pages to read before fetching the still-pending ids one by one (0: none).
+
+    `pending` are the wanted ids the listing has not decided yet, ascending. Sorted pages advance
+    by about `page_size / density` ids each, so reading k more pages leaves the pending ids beyond
+    that reach to fetch by id: the cost is k plus those, minimised over k (ties go to fewer pages:
+    a GET's cost is certain, a page's reach is an estimate). Unsorted pages decide nothing before
+    the end of the listing, so it is all the pages left or none.
+    """
+    if not pending:
+        return 0
+    full = pages_left(
+        progress,
+        pending=len(pending),
+        max_id=pending[-1],
+        known_total=known_total,
+        page_size=page_size,
+    )
+    if not (progress.ascending and progress.last_id is not None):
+        return full if full < len(pending) else 0
+    stride = page_size / progress.density
+    best, best_cost = 0, len(pending)
+    for k in range(1, min(full, len(pending))):
+        reach = progress.last_id + k * stride
+        cost = k + len(pending) - bisect.bisect_right(pending, reach)
+        if cost < best_cost:
+            best, best_cost = k, cost
+    if full < best_cost:  # `full` pages reach every pending id by construction
+        best = full
+    return best
 
 
 # --- the reader ---------------------------------------------------------------------------------
@@ -218,31 +258,36 @@ class _Lister:
         self.progress = Progress()
         self.end_page: int | None = None  # the first short page: the listing ends there
         self.next_page = 1
+        self.seen_ids: set[int] = set()
+        self.repeats = 0  # records that came back on more than one page
+        self.stuck = False  # a full page of nothing but repeats: paging does not advance
 
     async def run(self) -> int | None:
         """List until done; GET the rest when that is cheaper. Returns the total if read to end."""
         batch = 1
         while True:
             await self._fetch(range(self.next_page, self.next_page + batch))
+            if self.stuck or (self._complete() and self.repeats):
+                # Pages that repeat records mean the order moved while we read (or the server
+                # ignores `page`): a record may have slid past unseen, so ask for the rest by id.
+                await _get_each(self.client, self.wanted - self.found.keys(), self.found)
+                return None
             if self._complete():
                 return self.progress.seen
             if self._settled():
                 return None
-            pending = self._pending()
-            estimate = pages_left(
-                self.progress,
-                pending=len(pending),
-                max_id=self.max_id,
-                known_total=self.known_total,
-                page_size=self.page_size,
+            pending = sorted(self._pending())
+            more = next_pages(
+                self.progress, pending, known_total=self.known_total, page_size=self.page_size
             )
-            if len(pending) <= estimate:
+            if not more:
                 await _get_each(self.client, pending, self.found)
                 return None
-            # The pending ids' slots are needed whatever else is true; beyond them, a window no
-            # wider than the client's concurrency keeps an overshoot past the end small.
+            # Pages the pending ids fill are needed whatever else is true: fetch them together.
+            # Beyond them, a window no wider than the client's concurrency keeps an overshoot
+            # past the point where the listing could stop small.
             certain = math.ceil(len(pending) / self.page_size)
-            batch = max(certain, min(estimate, self.client.concurrency))
+            batch = min(more, max(certain, self.client.concurrency))
 
     def _pending(self) -> set[int]:
         """Wanted ids not seen that the listing could still reach."""
@@ -264,10 +309,20 @@ class _Lister:
         return self.progress.ascending and last is not None and last >= self.max_id
 
     def _accept(self, page: int, records: list[dict[str, Any]]) -> None:
+        fresh = 0
         for record in records:
             rid = record.get("id")
-            if isinstance(rid, int) and rid in self.wanted:
+            if not isinstance(rid, int):
+                continue
+            if rid in self.seen_ids:
+                self.repeats += 1
+                continue
+            fresh += 1
+            self.seen_ids.add(rid)
+            if rid in self.wanted:
                 self.found[rid] = record
+        if records and len(records) >= self.page_size and not fresh:
+            self.stuck = True
         self.page_ids[page] = [r.get("id") for r in records]
         if len(records) < self.page_size and (self.end_page is None or page < self.end_page):
             self.end_page = page
@@ -276,6 +331,8 @@ class _Lister:
 
     def _beyond(self) -> int | None:
         """Pages above this number are no longer needed (None: all still are)."""
+        if self.stuck:
+            return 0
         if self._complete() or self._settled():
             return self.progress.pages
         return self.end_page

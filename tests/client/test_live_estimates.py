@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.live import Progress, full_listing_cost, initial_list_cost, pages_left
+from reconciler.live import (
+    Progress,
+    full_listing_cost,
+    initial_list_cost,
+    next_pages,
+    pages_left,
+)
 
 
 def test_progress_tracks_ascending_ids_within_and_across_pages() -> None:
@@ -84,3 +90,47 @@ def test_pages_left_when_unsorted_needs_the_end_of_the_listing() -> None:
 def test_pages_left_is_at_least_one() -> None:
     done = Progress().observe(range(1, 101))
     assert pages_left(done, pending=0, max_id=50, known_total=None, page_size=100) == 1
+
+
+def test_progress_density_from_the_spacing_of_ids() -> None:
+    assert Progress().density == 1.0
+    assert Progress().observe(range(1, 101)).density == 1.0
+    assert Progress().observe(range(2, 202, 2)).density == 0.5
+    assert Progress().observe([7]).density == 1.0
+
+
+def test_next_pages_reads_every_page_the_wanted_ids_fill() -> None:
+    first = Progress().observe(range(1, 101))
+    pending = list(range(101, 10_001))
+    assert next_pages(first, pending, known_total=None, page_size=100) == 99
+
+
+def test_next_pages_reads_a_page_then_gets_the_far_stragglers() -> None:
+    first = Progress().observe(range(1, 101))
+    pending = [*range(101, 121), 5_000, 6_000]
+    # One page reaches 101..200; the two far ids cost a GET each: 3 < 22 GETs or 59 pages.
+    assert next_pages(first, pending, known_total=None, page_size=100) == 1
+    second = first.observe(range(101, 201))
+    assert next_pages(second, [5_000, 6_000], known_total=None, page_size=100) == 0
+
+
+def test_next_pages_prefers_gets_on_a_tie() -> None:
+    first = Progress().observe(range(1, 101))
+    assert next_pages(first, [150, 250], known_total=None, page_size=100) == 0
+    assert next_pages(first, [150, 160, 170], known_total=None, page_size=100) == 1
+
+
+def test_next_pages_when_the_known_total_ends_the_listing_soon() -> None:
+    first = Progress().observe(range(1, 101))
+    # 150 records in all: one more page ends the listing, whatever the ids.
+    assert next_pages(first, [120, 9_000, 9_500], known_total=150, page_size=100) == 1
+
+
+def test_next_pages_unsorted_is_all_the_rest_or_nothing() -> None:
+    mixed = Progress().observe([5, 1, *range(10, 108)])
+    assert next_pages(mixed, list(range(200, 300)), known_total=1_000, page_size=100) == 10
+    assert next_pages(mixed, [200, 300, 400], known_total=1_000, page_size=100) == 0
+
+
+def test_next_pages_with_nothing_pending_is_zero() -> None:
+    assert next_pages(Progress(), [], known_total=None, page_size=100) == 0
