@@ -51,9 +51,9 @@ def _register_commands() -> None:
     # Imported here, not at the top, so that each command module can import this package's
     # helpers (redact, API_KEY_ENV) without a cycle. Each module exposes one click command as
     # `command`; add new ones to this tuple.
-    from reconciler.cli import apply, plan, validate
+    from reconciler.cli import apply, demo, plan, sandbox, validate
 
-    modules: tuple[object, ...] = (validate, plan, apply)
+    modules: tuple[object, ...] = (validate, plan, apply, demo, sandbox)
     for module in modules:
         cli.add_command(module.command)  # type: ignore[attr-defined]
 
