@@ -123,7 +123,7 @@ def load_file(path: Path) -> Document:
         raise LoadError(f"cannot read the file: {e.strerror}", Location(name, 1, 1)) from None
     if len(raw) > MAX_BYTES:
         raise LoadError(
-            f"the file is larger than {MAX_BYTES // 1024} KiB; an opportunity file holds one "
+            f"the file is larger than {MAX_BYTES / 2**20:g} MiB; an opportunity file holds one "
             "record of a few hundred bytes: split it or remove what does not belong",
             Location(name, 1, 1),
         )
