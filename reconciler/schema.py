@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -73,8 +73,11 @@ def check(data: Any) -> list[Finding]:
 
 
 def _email_problem(value: object) -> str | None:
-    if not isinstance(value, str):
-        return None
+    return _email_text_problem(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=4096)  # one customer's address often recurs across their opportunities
+def _email_text_problem(value: str) -> str | None:
     try:
         email_validator.validate_email(value, check_deliverability=False)
     except email_validator.EmailNotValidError as e:
