@@ -7,7 +7,8 @@ leading zero, floats are decimal or exponent; dates, times, `yes`/`no`/`on`/`off
 `.inf` stay strings), string keys only, and no duplicate keys, anchors, aliases, merge keys, tags,
 non-UTF-8 bytes, empty files or files over `MAX_BYTES`. Positions are not kept on the fast path: a
 `Document` keeps its raw bytes and re-parses them for line and column only when `locate()` is first
-called, so a file that validates never pays for positions it never shows.
+called, so a file that validates never pays for positions it never shows. The wording of
+libyaml's own errors lives in `reconciler.loader_errors`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.errors import ReconcilerError
+from reconciler.loader_errors import reader_problem, syntax_problem
 
 try:  # libyaml is bundled with PyYAML's wheels; a source build without it has no CParser.
     from yaml._yaml import CParser
@@ -146,9 +148,11 @@ def parse(raw: bytes, name: str) -> dict[str, Any]:
     try:
         root = _StrictParser(raw).get_single_node()
     except yaml.MarkedYAMLError as e:
-        raise _syntax_error(e, raw, name) from None
+        problem, line, col = syntax_problem(e, raw)
+        raise LoadError(problem, Location(name, line, col)) from None
     except yaml.reader.ReaderError as e:
-        raise _reader_error(e, raw, name) from None
+        problem, line, col = reader_problem(e, raw)
+        raise LoadError(problem, Location(name, line, col)) from None
     if root is None:
         raise LoadError(
             "the file is empty: it must hold one opportunity, a mapping of fields "
@@ -358,64 +362,3 @@ def _describe_node(node: Node) -> str:
     if isinstance(node, SequenceNode):
         return "a list"
     return f"the scalar {node.value!r}"
-
-
-_SYNTAX_HINTS: dict[str, str] = {
-    "expected a single document in the stream": (
-        "a file holds exactly one opportunity, but this one has a second YAML document (---)"
-    ),
-    "mapping values are not allowed in this context": (
-        "invalid YAML: ': ' where no key can start; check the indentation, "
-        "or quote a value that contains ': '"
-    ),
-}
-
-
-def _syntax_error(e: yaml.MarkedYAMLError, raw: bytes, name: str) -> LoadError:
-    mark = e.problem_mark or e.context_mark
-    location = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name, 1, 1)
-    for key in (e.context, e.problem):
-        if key in _SYNTAX_HINTS:
-            return LoadError(_SYNTAX_HINTS[key], location)
-    if mark and _char_at(raw, mark.line, mark.column) == "\t":
-        return LoadError("invalid YAML: a tab character; YAML indents with spaces only", location)
-    problem = f"invalid YAML: {e.problem}"
-    if e.context and e.context_mark:
-        problem += f" ({e.context} on line {e.context_mark.line + 1})"
-    elif e.context:
-        problem += f" ({e.context})"
-    return LoadError(problem, location)
-
-
-_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
-
-
-def _char_at(raw: bytes, line: int, column: int) -> str:
-    lines = _LINE_BREAK.split(raw.decode("utf-8-sig", "replace"))
-    text = lines[line] if line < len(lines) else ""
-    return text[column] if column < len(text) else ""
-
-
-def _reader_error(e: yaml.reader.ReaderError, raw: bytes, name: str) -> LoadError:
-    # libyaml reports a byte offset; turn it into a line and a column in characters. For bad
-    # UTF-8 it may point at the byte after the one that started the broken sequence, so ask
-    # Python's decoder where the sequence starts.
-    offset = int(e.position)
-    is_utf8 = "utf-8" in str(e.reason).lower()
-    if is_utf8:
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError as bad:
-            offset = bad.start
-    start = raw.rfind(b"\n", 0, offset) + 1
-    line = raw.count(b"\n", 0, offset) + 1
-    prefix = raw[start:offset]
-    if start == 0 and prefix.startswith(codecs.BOM_UTF8):
-        prefix = prefix[len(codecs.BOM_UTF8) :]
-    location = Location(name, line, len(prefix.decode("utf-8", "replace")) + 1)
-    if is_utf8:
-        byte = f" (byte 0x{raw[offset]:02X})" if offset < len(raw) else ""
-        return LoadError(f"the file is not valid UTF-8{byte}; save it as UTF-8", location)
-    character = e.character
-    shown = f"U+{character:04X}" if isinstance(character, int) else repr(character)
-    return LoadError(f"{e.reason} ({shown}); remove that character", location)
