@@ -1,0 +1,113 @@
+"""`reconciler drift`: which live opportunities differ from git, as text, JSON or Markdown."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from reconciler.cli.common import (
+    api_options,
+    color_for,
+    dir_option,
+    load_records,
+    load_state,
+    run,
+    settings,
+    write_text,
+)
+from reconciler.client import ApiClient
+from reconciler.drift import DriftReport, find_drift
+from reconciler.errors import ExitCode
+from reconciler.live import read_live
+from reconciler.plan import DesiredRecord
+from reconciler.render.drift import render_markdown, render_text
+from reconciler.state import State
+
+
+def render(report: DriftReport, fmt: str, *, masked: bool, color: bool) -> str:
+    if fmt == "json":
+        return report.to_json()
+    if fmt == "markdown":
+        return render_markdown(report, masked=masked)
+    return render_text(report, color=color)
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def read_drift(client: ApiClient, records: list[DesiredRecord], state: State) -> DriftReport:
+    """Read the live records the files name, at the least cost, and compare them."""
+    checked_at = now_utc()
+    snapshot = await read_live(client, [r.id for r in records], known_total=state.live_total)
+    return find_drift(
+        records,
+        snapshot.records,
+        requests=client.requests_sent,
+        remaining=client.last_remaining,
+        checked_at=checked_at,
+    )
+
+
+@click.command("drift")
+@dir_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for a terminal, json for machines, markdown for a GitHub issue.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the report in --format to this file; the terminal then gets the text report.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when there is drift (missing and archived records included), 0 when none.",
+)
+@click.option("--no-mask", is_flag=True, help="Show emails and phones in full in Markdown.")
+@api_options
+def command(
+    directory: Path,
+    fmt: str,
+    out: Path | None,
+    detailed_exitcode: bool,
+    no_mask: bool,
+    api_url: str | None,
+    base_path: str | None,
+    state_path: Path,
+) -> int:
+    """Report the live opportunities whose managed fields differ from the files.
+
+    For each such record: the fields that differ (git value, live value), and when and by whom
+    it was last edited, newest first; records that are missing or archived live; and the
+    write-only fields (status, contacts), which cannot be checked by reading. Reads the API,
+    changes nothing, writes no state.
+    """
+    client_settings = settings(api_url, base_path)
+    records, _ = load_records(directory)
+    state = load_state(state_path)
+
+    async def go(_stop: asyncio.Event) -> DriftReport:
+        async with ApiClient(client_settings) as client:
+            return await read_drift(client, records, state)
+
+    report, _ = run(go)
+    color = color_for(sys.stdout)
+    if out is not None:
+        write_text(out, render(report, fmt, masked=not no_mask, color=False))
+        click.echo(render_text(report, color=color), nl=False)
+        click.echo(f"Wrote the {fmt} drift report to {out}.", err=True)
+    else:
+        click.echo(render(report, fmt, masked=not no_mask, color=color), nl=False)
+    if detailed_exitcode and report.has_drift:
+        return ExitCode.CHANGES
+    return ExitCode.OK

@@ -1,0 +1,220 @@
+"""The drift report as terminal text or as Markdown for one rolling GitHub issue.
+
+Pure functions of a `DriftReport` (its JSON form is `DriftReport.to_json`). The Markdown opens
+with a marker comment and a title line that never changes, so that a workflow can find and update
+the same issue run after run; it stays under `limit` characters (GitHub refuses issue bodies over
+65,536), cutting at a record boundary and saying how much it left out; every value is
+HTML-escaped, and emails and phones are masked unless `masked=False`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from reconciler.drift import Absence, AbsentRecord, DriftedRecord, DriftReport, FieldDrift
+from reconciler.render import format_value, shown
+from reconciler.render.markdown import cell, code
+
+LIMIT = 65_000
+MARKER = "<!-- reconciler-drift -->"
+TITLE = "Drift: live Coperniq opportunities differ from git"
+"""The issue title the drift workflow uses, and the Markdown's heading: it never changes."""
+
+_ABSENT = {
+    Absence.MISSING: "missing in Coperniq: deleted, or this API key cannot see it",
+    Absence.ARCHIVED: "archived in Coperniq",
+}
+_STYLES = {"drift": "33", "error": "31", "bold": "1", "dim": "2"}
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def summary_line(report: DriftReport) -> str:
+    s = report.summary()
+    parts = [f"{s['drifted']} drifted"]
+    parts += [f"{s[k]} {k}" for k in ("missing", "archived") if s[k]]
+    parts.append(f"{s['in_sync']} in sync")
+    return f"Drift: {', '.join(parts)} ({_plural(report.checked, 'file')} checked)."
+
+
+def requests_line(report: DriftReport) -> str:
+    remaining = "unknown" if report.remaining is None else str(report.remaining)
+    return f"Requests: {report.requests} spent ({remaining} remaining today for this key)."
+
+
+def undetectable_line(report: DriftReport) -> str | None:
+    if not report.undetectable:
+        return None
+    listed = ", ".join(f"{u.field} ({_plural(len(u.ids), 'file')})" for u in report.undetectable)
+    return (
+        f"Not detectable by reading: {listed}: write-only fields, which the API does not "
+        "return; drift in them cannot be seen."
+    )
+
+
+def next_steps(report: DriftReport) -> list[str]:
+    """What to do about the drift, as commands."""
+    steps = []
+    if report.drifted:
+        ids = " ".join(str(d.id) for d in report.drifted[:10])
+        more = " ..." if len(report.drifted) > 10 else ""
+        steps += [
+            f"keep the live values: `reconciler adopt {ids}{more}` writes them into the files "
+            "(commit and merge them)",
+            "restore the values in git: `reconciler apply`",
+        ]
+    if report.absent:
+        steps.append("missing or archived records: restore them in Coperniq, or delete their files")
+    return steps
+
+
+# --- text ----------------------------------------------------------------------------------------
+
+
+def _styler(color: bool) -> Callable[[str, str], str]:
+    def style(text: str, kind: str) -> str:
+        return f"\x1b[{_STYLES[kind]}m{text}\x1b[0m" if color else text
+
+    return style
+
+
+def _edited(record: DriftedRecord) -> str | None:
+    if record.updated_at is None and record.updated_by is None:
+        return None
+    when = record.updated_at or "at an unknown time"
+    who = f" by {record.updated_by.label}" if record.updated_by else ""
+    return f"last edited {when}{who}"
+
+
+def _field_text(f: FieldDrift) -> str:
+    return f"      {f.field}: git {format_value(f.git)}, live {format_value(f.live)}"
+
+
+def render_text(report: DriftReport, *, color: bool = False) -> str:
+    style = _styler(color)
+    lines: list[str] = []
+    if report.drifted:
+        lines += ["These opportunities differ from git (newest edit first):", ""]
+        for d in report.drifted:
+            head = f"  {style('~', 'drift')} {d.id} {style(format_value(d.title), 'bold')}"
+            lines.append(f"{head} ({d.file})")
+            edited = _edited(d)
+            if edited:
+                lines.append(f"      {style(edited, 'dim')}")
+            lines += [_field_text(f) for f in d.fields]
+            lines.append("")
+    if report.absent:
+        lines += ["These files name records that are not live:", ""]
+        lines += [
+            f"  {style('!', 'error')} {a.id} ({a.file}): {_ABSENT[a.kind]}" for a in report.absent
+        ]
+        lines.append("")
+    if not report.has_drift:
+        lines += ["No drift: the live opportunities match the files.", ""]
+    note = undetectable_line(report)
+    if note:
+        lines += [note, ""]
+    lines += [summary_line(report), requests_line(report)]
+    lines += [f"To fix: {step}." for step in next_steps(report)]
+    return "\n".join(lines) + "\n"
+
+
+# --- markdown ------------------------------------------------------------------------------------
+
+
+def _edited_cell(record: DriftedRecord) -> tuple[str, str]:
+    when = cell(record.updated_at) if record.updated_at else "?"
+    who = cell(record.updated_by.label) if record.updated_by else ""
+    return when, who
+
+
+def _row(record: DriftedRecord) -> str:
+    fields = ", ".join(f"<code>{cell(f.field)}</code>" for f in record.fields)
+    when, who = _edited_cell(record)
+    file = f"<code>{cell(record.file)}</code>"
+    return f"| {record.id} | {cell(record.title)} | {file} | {fields} | {when} | {who} |"
+
+
+def _details(record: DriftedRecord, masked: bool) -> str:
+    rows = [
+        f"| <code>{cell(f.field)}</code> | {code(shown(f.field, f.git, masked=masked))} "
+        f"| {code(shown(f.field, f.live, masked=masked))} |"
+        for f in record.fields
+    ]
+    lines = [
+        "<details>",
+        f"<summary>{record.id} {cell(record.title)}: {_plural(len(record.fields), 'field')}"
+        "</summary>",
+        "",
+        f"File: <code>{cell(record.file)}</code>",
+        "",
+        "| field | git | live |",
+        "| --- | --- | --- |",
+        *rows,
+        "",
+        "</details>",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _absent_item(a: AbsentRecord) -> str:
+    return f"- {a.id} <code>{cell(a.file)}</code>: {cell(_ABSENT[a.kind])}"
+
+
+def _fit(blocks: Sequence[tuple[str, str]], budget: int) -> tuple[list[str], list[str], int]:
+    """As many (row, block) pairs as fit in `budget` characters; and how many did not."""
+    rows: list[str] = []
+    kept: list[str] = []
+    for row, block in blocks:
+        cost = len(row) + len(block) + 2
+        if cost > budget:
+            break
+        rows.append(row)
+        kept.append(block)
+        budget -= cost
+    return rows, kept, len(blocks) - len(rows)
+
+
+def render_markdown(report: DriftReport, *, masked: bool = True, limit: int = LIMIT) -> str:
+    checked = f" Checked {cell(report.checked_at)}." if report.checked_at else ""
+    head = [MARKER, f"## {TITLE}", "", f"**{cell(summary_line(report))}**{checked}", ""]
+    tail: list[str] = []
+    note = undetectable_line(report)
+    if note:
+        tail += ["", cell(note)]
+    steps = next_steps(report)
+    if steps:
+        tail += ["", "**What to do:**", ""]
+        tail += [f"- {cell(s)}" for s in steps]
+    tail += ["", cell(requests_line(report)), ""]
+    if not report.has_drift:
+        body = [*head, "No drift: the live opportunities match the files."]
+        return "\n".join(body + tail)
+
+    notice_room = 400  # for the cut notices
+    budget = limit - len("\n".join(head + tail)) - notice_room
+    table = [
+        "| id | title | file | drifted fields | last edited | by |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    budget -= len("\n".join(table)) + 1
+    pairs = [(_row(d), _details(d, masked)) for d in report.drifted]
+    rows, details, left_drifted = _fit(pairs, budget)
+    budget -= sum(len(r) + len(d) + 2 for r, d in zip(rows, details, strict=True))
+    body = [*head]
+    if report.drifted:
+        body += [*table, *rows, "", *details]
+    if left_drifted:
+        body.append(
+            f"**{left_drifted} of {len(report.drifted)} drifted records are left out** to keep "
+            f"this under {limit:,} characters; run `reconciler drift` for the full report."
+        )
+    if report.absent:
+        items, _, left_absent = _fit([(_absent_item(a), "") for a in report.absent], budget - 60)
+        body += ["", "**Files that name records that are not live:**", "", *items]
+        if left_absent:
+            body.append(f"- ... and {left_absent} more (run `reconciler drift` for the list)")
+    return "\n".join(body + tail)
