@@ -113,6 +113,7 @@ class ApiClient:
         *,
         include_archived: bool = True,
         order_by: str = "asc",
+        updated_after: str | None = None,
     ) -> list[dict[str, Any]]:
         """One page of `GET /opportunities` (a bare JSON array; the last page is short or empty)."""
         params = {
@@ -121,6 +122,8 @@ class ApiClient:
             "include_archived": _flag(include_archived),
             "order_by": order_by,
         }
+        if updated_after is not None:
+            params["updated_after"] = updated_after
         body = await self._call("GET", self.settings.base_path, params=params)
         if not isinstance(body, list) or not all(isinstance(r, dict) for r in body):
             raise self._unexpected("GET", self.settings.base_path, "a JSON array of records", body)
@@ -212,10 +215,9 @@ class ApiClient:
         record_id: int | None,
     ) -> Any:
         where = f"{method} {path}"
-        # The concurrency slot first, then the rate token: a token taken while still queued for a
-        # slot would be stamped earlier than the request really leaves.
-        async with self._slots:
-            await self._limiter.acquire()
+        # The concurrency slot first, then the rate slot: a rate slot taken while still queued for
+        # a connection would count time the request is not yet on its way.
+        async with self._slots, self._limiter.slot():
             self.requests_sent += 1
             try:
                 response = await self._http.request(method, path, params=params, json=json)

@@ -47,9 +47,9 @@ class ClientSettings:
     backoff_base: float = 0.5  # first retry waits up to this long (full jitter), then doubles
     backoff_max: float = 8.0
     rate_per_second: int = 100
-    # The server counts requests in a sliding one-second window by arrival time; a slightly longer
-    # window here absorbs the jitter between our clock and the server's.
-    rate_window: float = 1.05
+    # The server's sliding window is one second; the limiter counts a request until this long
+    # after its answer (see ratelimit.py), a touch more than one second for timer granularity.
+    rate_window: float = 1.02
     concurrency: int = 8
 
     def __post_init__(self) -> None:

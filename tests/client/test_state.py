@@ -102,7 +102,7 @@ def test_concurrent_record_and_save_from_threads_lose_nothing(tmp_path: Path) ->
     state = State.load(path)
 
     def apply(start: int) -> None:
-        for i in range(start, start + 25):
+        for i in range(start, start + 10):
             state.record_applied(i, {"contacts": [i]})
             state.save()
 
@@ -113,5 +113,5 @@ def test_concurrent_record_and_save_from_threads_lose_nothing(tmp_path: Path) ->
         t.join()
     saved = State.load(path)
     for n in range(4):
-        for i in range(n * 100, n * 100 + 25):
+        for i in range(n * 100, n * 100 + 10):
             assert saved.applied(i)["contacts"] == [i]
