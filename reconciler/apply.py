@@ -40,12 +40,15 @@ class Outcome:
     errors: tuple[str, ...] = ()  # problems found after a PATCH that did apply
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class ApplyReport:
     outcomes: tuple[Outcome, ...]
     requests: int
     remaining: int | None
     interrupted: bool
+
+    def __repr__(self) -> str:  # see Plan.__repr__
+        return f"ApplyReport({len(self.outcomes)} outcomes, interrupted={self.interrupted})"
 
     def count(self, status: Status) -> int:
         return sum(1 for o in self.outcomes if o.status is status)

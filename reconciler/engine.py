@@ -37,10 +37,13 @@ from reconciler.plan import (
 from reconciler.state import State
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class PlanRun:
     plan: Plan
     live: LiveSnapshot
+
+    def __repr__(self) -> str:  # see Plan.__repr__: never format 10,000 records by accident
+        return f"PlanRun({self.plan!r}, live={len(self.live.records)} records)"
 
 
 def select(desired: Sequence[DesiredRecord], targets: Collection[int]) -> list[DesiredRecord]:
