@@ -223,17 +223,24 @@ class ApiClient:
                 response = await self._http.request(method, path, params=params, json=json)
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as e:
                 log.debug("%s: %s", where, type(e).__name__)
+                if isinstance(e, httpx.TimeoutException):
+                    detail = f"no answer in time ({type(e).__name__})"
+                else:
+                    detail = f"{type(e).__name__}: {e}".rstrip(": ")
                 raise ApiUnreachable(
                     self._scrub(
-                        f"Could not reach the API at {self.settings.base_url} ({where}): "
-                        f"{type(e).__name__}: {e or 'no detail'}."
+                        _sentence(
+                            record_id,
+                            f"no complete answer from the API at {self.settings.base_url} "
+                            f"({where}): {detail}.",
+                        )
                     ),
                     record_id=record_id,
                     hint=f"check {API_URL_ENV} / --api-url and the network; a rerun converges",
                 ) from None
             except httpx.HTTPError as e:
                 raise ApiError(
-                    self._scrub(f"Request {where} failed: {type(e).__name__}: {e}."),
+                    self._scrub(_sentence(record_id, f"{where} failed: {type(e).__name__}: {e}.")),
                     record_id=record_id,
                 ) from None
         self._note_limits(response)
@@ -261,7 +268,6 @@ class ApiClient:
         status = response.status_code
         code, field_name, detail = _error_body(response)
         detail = self._scrub(detail).rstrip(".")
-        record = f"Record {record_id}: " if record_id is not None else ""
         answered = f"{where} answered {status}" + (f" {code}" if code else "")
         answered += f": {detail}" if detail else ""
         common: dict[str, Any] = {
@@ -272,7 +278,7 @@ class ApiClient:
         }
         if status in (401, 403):
             return AuthError(
-                f"{record}the API refused the key ({answered}).",
+                _sentence(record_id, f"the API refused the key ({answered})."),
                 hint=f"check {API_KEY_ENV}: it must be a valid key for {self.settings.base_url}",
                 **common,
             )
@@ -282,7 +288,7 @@ class ApiClient:
                 if record_id is not None
                 else f"check --base-path ({self.settings.base_path}) and {API_URL_ENV}"
             )
-            return NotFound(f"{record}not found ({answered}).", hint=hint, **common)
+            return NotFound(_sentence(record_id, f"not found ({answered})."), hint=hint, **common)
         if status == 429:
             remaining = _int_header(response, "X-RateLimit-Remaining")
             limit = _int_header(response, "X-RateLimit-Limit")
@@ -290,10 +296,12 @@ class ApiClient:
             left += "" if limit is None else f" of {limit}"
             spent = remaining == 0
             return RateLimited(
-                f"{record}rate limited ({answered}); requests remaining today: {left}.",
+                _sentence(
+                    record_id, f"rate limited ({answered}); requests remaining today: {left}."
+                ),
                 hint=(
-                    "the daily quota (5,000 requests per key, rolling) is spent: wait some hours "
-                    "before rerunning"
+                    f"the daily quota ({limit or 5000} requests per key, rolling) is spent: wait "
+                    "some hours before rerunning"
                     if spent
                     else "wait a minute and rerun (a rerun converges), or lower --concurrency"
                 ),
@@ -303,14 +311,14 @@ class ApiClient:
             )
         if status >= 500:
             return ServerError(
-                f"{record}the API failed ({answered}).",
+                _sentence(record_id, f"the API failed ({answered})."),
                 hint="the service may be degraded; rerun later (a rerun converges)",
                 **common,
             )
         if 400 <= status < 500:
             what = f"field {field_name!r}" if field_name else "the request"
             return ValidationFailed(
-                f"{record}the API rejected {what} ({answered}).",
+                _sentence(record_id, f"the API rejected {what} ({answered})."),
                 hint=(
                     f"fix {field_name!r} in the record's file"
                     if field_name and record_id is not None
@@ -318,7 +326,7 @@ class ApiClient:
                 ),
                 **common,
             )
-        return ApiError(f"{record}unexpected answer ({answered}).", **common)
+        return ApiError(_sentence(record_id, f"unexpected answer ({answered})."), **common)
 
     def _unexpected(
         self, method: str, path: str, wanted: str, got: Any, *, record_id: int | None = None
@@ -332,6 +340,11 @@ class ApiClient:
 
     def _scrub(self, text: str) -> str:
         return text.replace(self.settings.api_key, "***")
+
+
+def _sentence(record_id: int | None, text: str) -> str:
+    """`Record 12: text`, or `Text` when the request was about no record."""
+    return f"Record {record_id}: {text}" if record_id is not None else text[:1].upper() + text[1:]
 
 
 def _flag(value: bool) -> str:

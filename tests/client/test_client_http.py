@@ -160,6 +160,14 @@ def test_a_storm_that_never_clears_gives_up_after_max_attempts(
         assert "remaining today" in str(error)
 
 
+def test_a_read_timeout_is_retried_then_reported(sandbox: Sandbox) -> None:
+    sandbox.set_faults(Faults(latency=0.3))
+    error, api = _fails(sandbox, lambda api: api.get(5), max_attempts=2, read_timeout=0.05)
+    assert isinstance(error, ApiUnreachable)
+    assert "no answer in time (ReadTimeout)" in str(error)
+    assert api.requests_sent == 2
+
+
 def test_the_retry_time_cap_stops_before_the_attempt_cap(sandbox: Sandbox) -> None:
     sandbox.set_faults(Faults(error_rate=1.0))
     error, api = _fails(
