@@ -1,0 +1,297 @@
+"""Writing desired-state files: fresh ones for `import`, surgical edits for `adopt`.
+
+This module owns how reconciler writes YAML. A fresh file (`dump_document`) starts with the
+schema modeline, lists the fields in canonical order, puts `address` in block style and other
+lists in flow style, writes multi-line text as a literal block, and double-quotes every string
+that a plain scalar would turn into something else, for the strict loader or for a YAML 1.1 reader
+(`no`, `2026-01-15`, `0123`, `1:30`, `1e5`). An edit (`edit_document`) goes through ruamel.yaml's
+round-trip mode, so comments, key order, flow or block style and the quoting of untouched values
+survive. Both check their own output by loading it back with the strict loader: a file whose data
+would differ from what was meant is never written. `write_atomic` replaces a file in one rename.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError as RuamelError
+from ruamel.yaml.nodes import ScalarNode as RuamelScalarNode
+from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.scalarstring import (
+    DoubleQuotedScalarString,
+    LiteralScalarString,
+    SingleQuotedScalarString,
+)
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from reconciler.errors import ReconcilerError
+from reconciler.loader import LoadError, parse
+
+SCHEMA_FILE = Path("schemas/opportunity.schema.json")
+MODELINE = "# yaml-language-server: $schema={}"
+_STR = "tag:yaml.org,2002:str"
+_WIDTH = 4096  # never fold a long line: a folded plain scalar reads back the same but diffs badly
+_YAML11 = yaml.resolver.Resolver()
+_YAML12 = VersionedResolver(version=(1, 2))
+
+
+class FileEditError(ReconcilerError):
+    """A file that cannot be edited safely; it is left as it was."""
+
+
+# --- quoting -------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def needs_quotes(text: str) -> bool:
+    """Whether `text` written as a plain scalar would be read back as anything but itself.
+
+    Asks every reader that matters: the strict loader (which `validate` and `plan` use), a YAML
+    1.1 resolver (older tools read `no` as false and `2026-01-15` as a date) and a YAML 1.2 one
+    (editors' schema checks read `0123456789` as a number).
+    """
+    if "\n" in text:
+        return False  # written as a literal block, never plain
+    if _YAML11.resolve(ScalarNode, text, (True, False)) != _STR:  # type: ignore[no-untyped-call]
+        return True
+    if str(_YAML12.resolve(RuamelScalarNode, text, (True, False))) != _STR:
+        return True
+    try:
+        return parse(b"v: " + text.encode("utf-8"), "<value>").get("v") != text
+    except LoadError:
+        return True
+
+
+def same_data(a: Any, b: Any) -> bool:
+    """Equality that also tells 1 from 1.0 and from True: what a file holds, exactly."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_data(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same_data(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def _check_reads_back(text: str, expected: Mapping[str, Any], name: str) -> None:
+    try:
+        got = parse(text.encode("utf-8"), name)
+    except LoadError as e:
+        raise FileEditError(f"{name}: reconciler produced YAML it cannot read back ({e})") from e
+    if not same_data(got, dict(expected)):
+        raise FileEditError(
+            f"{name}: the YAML reconciler produced does not read back as the intended values; "
+            "the file was not written (this is a bug in reconciler: please report it)"
+        )
+
+
+# --- fresh files (import) ------------------------------------------------------------------------
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block sequences indented under their key (`address:\\n  - ...`), as people write them."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def _scalar(value: Any) -> ScalarNode:
+    if value is None:
+        return ScalarNode("tag:yaml.org,2002:null", "null")
+    if isinstance(value, bool):
+        return ScalarNode("tag:yaml.org,2002:bool", "true" if value else "false")
+    if isinstance(value, int):
+        return ScalarNode("tag:yaml.org,2002:int", str(value))
+    if isinstance(value, float):
+        return ScalarNode("tag:yaml.org,2002:float", _float_text(value))
+    if isinstance(value, str):
+        if "\n" in value:
+            return ScalarNode(_STR, value, style="|")
+        return ScalarNode(_STR, value, style='"' if needs_quotes(value) else None)
+    raise TypeError(f"cannot write a {type(value).__name__} value")
+
+
+def _float_text(value: float) -> str:
+    # YAML 1.1 wants a dot in the mantissa (`1.0e+20`, not Python's `1e+20`); both readers take it.
+    text = repr(value)
+    mantissa, e, exponent = text.partition("e")
+    if e and "." not in mantissa:
+        text = f"{mantissa}.0e{exponent}"
+    return text
+
+
+def _node(value: Any, *, block_lists: bool = False) -> Node:
+    if isinstance(value, Mapping):
+        return MappingNode(
+            "tag:yaml.org,2002:map",
+            [(_scalar(str(k)), _node(v)) for k, v in value.items()],
+            flow_style=False,
+        )
+    if isinstance(value, list):
+        return SequenceNode(
+            "tag:yaml.org,2002:seq", [_node(v) for v in value], flow_style=not block_lists
+        )
+    return _scalar(value)
+
+
+def dump_document(data: Mapping[str, Any], schema_ref: str | None, name: str) -> str:
+    """The text of a new file holding `data` (keys already in canonical order)."""
+    root = MappingNode(
+        "tag:yaml.org,2002:map",
+        [(_scalar(k), _node(v, block_lists=k == "address")) for k, v in data.items()],
+        flow_style=False,
+    )
+    body = yaml.serialize(root, Dumper=_Dumper, allow_unicode=True, width=_WIDTH, indent=2)
+    head = MODELINE.format(schema_ref) + "\n" if schema_ref else ""
+    text = head + body
+    _check_reads_back(text, data, name)
+    return text
+
+
+def schema_reference(directory: Path) -> str | None:
+    """The modeline path from `directory` to the nearest schemas/opportunity.schema.json at or
+    above it (None when there is none)."""
+    start = directory.resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / SCHEMA_FILE
+        if candidate.is_file():
+            return Path(os.path.relpath(candidate, start)).as_posix()
+    return None
+
+
+# --- edits (adopt) -------------------------------------------------------------------------------
+
+_KEY_ONLY = re.compile(r"^( *)[^\s#-][^#]*:\s*(?:#.*)?$")
+_ITEM = re.compile(r"^( *)- ")
+_CHILD = re.compile(r"^( *)[^\s#-]")
+
+
+def _indents(text: str) -> tuple[int, int, int]:
+    """(mapping, sequence, offset) indentation as this file already uses it, for ruamel."""
+    lines = [
+        line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    ]
+    mapping, offset = 2, 2
+    found_map = found_seq = False
+    for line, following in itertools.pairwise(lines):
+        key = _KEY_ONLY.match(line)
+        if key is None:
+            continue
+        base = len(key.group(1))
+        item = _ITEM.match(following)
+        if item and not found_seq and len(item.group(1)) >= base:
+            offset, found_seq = len(item.group(1)) - base, True
+        child = _CHILD.match(following)
+        if child and not found_map and len(child.group(1)) > base:
+            mapping, found_map = len(child.group(1)) - base, True
+    return mapping, offset + 2, offset
+
+
+def _round_trip(text: str) -> YAML:
+    rt = YAML(typ="rt")
+    rt.preserve_quotes = True
+    rt.width = _WIDTH
+    mapping, sequence, offset = _indents(text)
+    rt.indent(mapping=mapping, sequence=sequence, offset=offset)
+    # `null`, not an empty value: an adopted "cleared" field should read as cleared.
+    rt.representer.add_representer(
+        type(None), lambda r, _: r.represent_scalar("tag:yaml.org,2002:null", "null")
+    )
+    return rt
+
+
+def _styled(value: Any, old: Any) -> Any:
+    """`value` dressed the way the value it replaces was written, where that still reads back."""
+    if isinstance(value, str):
+        if "\n" in value:
+            return LiteralScalarString(value)
+        if needs_quotes(value) or isinstance(old, DoubleQuotedScalarString):
+            return DoubleQuotedScalarString(value)
+        if isinstance(old, SingleQuotedScalarString):
+            return SingleQuotedScalarString(value)
+        return value
+    if isinstance(value, list):
+        seq = CommentedSeq(_styled(v, None) for v in value)
+        if not isinstance(old, CommentedSeq) or old.fa.flow_style():
+            seq.fa.set_flow_style()
+        return seq
+    if isinstance(value, Mapping):
+        return CommentedMap((k, _styled(v, None)) for k, v in value.items())
+    return value
+
+
+def edit_document(text: str, updates: Mapping[str, Any], name: str) -> str:
+    """`text` with each field of `updates` (`title`, `custom.KEY`) set to its value.
+
+    Everything else (comments, key order, blank lines, the quoting and style of other values)
+    is kept. Raises `FileEditError` when the file cannot be read or the result would not read
+    back as the old data with exactly these values changed.
+    """
+    rt = _round_trip(text)
+    try:
+        doc = rt.load(text)
+        expected = parse(text.encode("utf-8"), name)
+    except (RuamelError, LoadError) as e:
+        raise FileEditError(f"{name}: cannot edit the file: {e}") from None
+    if not isinstance(doc, CommentedMap):
+        raise FileEditError(f"{name}: cannot edit the file: the top level is not a mapping")
+    for field, value in updates.items():
+        target, expected_target, key = doc, expected, field
+        if field.startswith("custom."):
+            key = field[len("custom.") :]
+            if not isinstance(doc.get("custom"), CommentedMap):
+                doc["custom"] = CommentedMap()
+                expected["custom"] = {}
+            target, expected_target = doc["custom"], expected["custom"]
+        target[key] = _styled(value, target.get(key))
+        expected_target[key] = value
+    out = io.StringIO()
+    rt.dump(doc, out)
+    result = out.getvalue()
+    _check_reads_back(result, expected, name)
+    return result
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace (or create) `path` with `text` in one rename, keeping an existing file's mode.
+
+    A replaced file is fsynced first, so that a crash leaves the old content or the new, never
+    an empty file; a new file is not (an import of thousands would spend most of its time there).
+    """
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+                f.write(text)
+                if mode is not None:
+                    f.flush()
+                    os.fsync(f.fileno())
+            # mkstemp creates 0600; a new file gets the usual 0644 for a tracked text file.
+            os.chmod(tmp, 0o644 if mode is None else mode)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as e:
+        raise ReconcilerError(
+            f"cannot write {path}: {e.strerror or e}", hint="check the folder and its permissions"
+        ) from None

@@ -1,0 +1,224 @@
+"""`reconciler import` against the sandbox: what the files hold, where they go, and the round trip
+(import, then validate finds nothing and plan no change)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from reconciler.fields import FIELDS, READ_ONLY
+from reconciler.importer import document_from_live, slug
+from reconciler.loader import load_file
+from reconciler.sandbox import generate
+
+from .conftest import Repo, record
+
+MODELINE = "# yaml-language-server: $schema=../schemas/opportunity.schema.json\n"
+
+TRICKY = [
+    record(1, title="no", description="2026-01-15", primaryPhone="0123456789"),
+    record(2, title="1:30", description="line one\nline two\n", custom={"utility_company": "yes"}),
+    record(3, title="1e5", description="  padded  ", custom={"utility_company": "0123"}),
+    record(4, title="true", description='say "hi" # not a comment', custom={"hoa_approval": "no"}),
+    record(5, title="- Müller: Solar & Storage *2*", description="null", value=1000.0, size=7),
+    record(6, title="~", description="", trades=["Solar", "EV Charger"], confidence=0),
+]
+
+
+def assert_round_trip(repo: Repo, *dir_args: str) -> None:
+    validated = repo.run("validate", *(dir_args[1:] or ["opportunities"]))
+    assert validated.code == 0, validated.out + validated.err
+    plan = repo.run("plan", "--detailed-exitcode", *dir_args)
+    assert plan.code == 0, plan.out + plan.err
+    assert "Plan: 0 to update" in plan.out
+    drift = repo.run("drift", "--detailed-exitcode", *dir_args)
+    assert drift.code == 0, drift.out + drift.err
+
+
+def test_round_trip_over_a_realistic_company(make_repo: Any) -> None:
+    seed = generate(250, rng_seed=5)
+    repo = make_repo(seed)
+    result = repo.run("import", "--all")
+    assert result.code == 0, result.err
+    active = sorted((r for r in seed["opportunities"] if r["isActive"]), key=lambda r: r["id"])
+    files = repo.files()
+    assert len(files) == len(active) < 250  # archived records are not imported
+    names = sorted(files, key=lambda n: int(n.split("-", 1)[0]))
+    assert [int(n.split("-", 1)[0]) for n in names] == [r["id"] for r in active]
+    assert all(text.startswith(MODELINE) for text in files.values())
+    assert (repo.dir / "../schemas/opportunity.schema.json").resolve().is_file()
+    assert "Import: %d written" % len(active) in result.out
+    assert_round_trip(repo)
+
+
+def test_strings_yaml_would_misread_are_quoted_and_survive(make_repo: Any) -> None:
+    repo = make_repo(TRICKY)
+    assert repo.run("import", "--all").code == 0
+    files = repo.files()
+    one = files["1-no.yaml"]
+    assert 'title: "no"\n' in one
+    assert 'description: "2026-01-15"\n' in one
+    assert 'primaryPhone: "0123456789"\n' in one
+    assert 'title: "1:30"\n' in files["2-1-30.yaml"]
+    assert "description: |\n  line one\n  line two\n" in files["2-1-30.yaml"]
+    assert 'utility_company: "yes"\n' in files["2-1-30.yaml"]
+    assert 'title: "1e5"\n' in files["3-1e5.yaml"]
+    assert 'utility_company: "0123"\n' in files["3-1e5.yaml"]
+    assert 'hoa_approval: "no"\n' in files["4-true.yaml"]
+    assert "value: 1000.0\nsize: 7\n" in files["5-muller-solar-storage-2.yaml"]
+    assert "trades: [Solar, EV Charger]\n" in files["6-opportunity.yaml"]
+    # A YAML 1.1 reader (editors, older tools) reads the same strings as the strict loader.
+    for name, text in files.items():
+        strict = load_file(repo.dir / name).data
+        assert yaml.safe_load(text) == strict
+    assert_round_trip(repo)
+
+
+def test_canonical_order_only_writable_fields_and_no_nulls(make_repo: Any) -> None:
+    live = record(
+        7,
+        description=None,
+        accountId=None,
+        workflowId=301,
+        phaseId=3012,
+        value=24850,
+        confidence=70,
+        primaryEmail="maria.ramirez@example.com",
+        custom={"roof_type": "Tile", "financing_type": "Loan", "lead_source": "Referral"},
+        status="ON_HOLD",  # write-only: stored, never returned
+        contacts=[501],
+    )
+    repo = make_repo([live])
+    assert repo.run("import", "--id", "7").code == 0
+    data = load_file(repo.dir / "7-deal-7.yaml").data
+    assert list(data) == [
+        "id",
+        "title",
+        "address",
+        "trades",
+        "workflowId",
+        "phaseId",
+        "value",
+        "confidence",
+        "primaryEmail",
+        "custom",
+    ]
+    assert list(data) == ["id", *[f for f in FIELDS if f in data]]
+    assert list(data["custom"]) == ["financing_type", "lead_source", "roof_type"]
+    assert not set(data) & READ_ONLY
+    assert_round_trip(repo)
+
+
+def test_an_existing_file_is_never_overwritten_without_overwrite(make_repo: Any) -> None:
+    repo = make_repo([record(1, title="Ramirez Solar"), record(2, title="Chen Roof")])
+    repo.dir.mkdir()
+    mine = repo.dir / "ramirez.yaml"  # another name for id 1: it still counts
+    mine.write_text("# hand-written\nid: 1\ntitle: Ramirez Solar (mine)\n", encoding="utf-8")
+    result = repo.run("import", "--all")
+    assert result.code == 0, result.err
+    assert "1: opportunities/ramirez.yaml exists, kept (--overwrite replaces it)" in result.out
+    assert "Import: 1 written, 0 overwritten, 1 kept (file exists), 0 failed." in result.out
+    assert sorted(repo.files()) == ["2-chen-roof.yaml", "ramirez.yaml"]
+    assert mine.read_text(encoding="utf-8").startswith("# hand-written\n")
+
+    result = repo.run("import", "--all", "--overwrite")
+    assert "Import: 0 written, 2 overwritten, 0 kept" in result.out
+    assert sorted(repo.files()) == ["2-chen-roof.yaml", "ramirez.yaml"]  # replaced in place
+    assert load_file(mine).data["title"] == "Ramirez Solar"
+    assert_round_trip(repo)
+
+
+def test_ids_that_are_missing_or_archived_fail_and_the_rest_is_written(make_repo: Any) -> None:
+    repo = make_repo([record(1), record(2, isActive=False)])
+    result = repo.run("import", "--id", "1", "--id", "2", "--id", "3")
+    assert result.code == 1
+    assert "opportunity 2: it is archived in Coperniq; not imported" in result.err
+    assert "opportunity 3: no such record" in result.err
+    assert sorted(repo.files()) == ["1-deal-1.yaml"]
+
+
+def test_updated_after_imports_only_recent_records(make_repo: Any) -> None:
+    repo = make_repo(
+        [
+            record(1, updatedAt="2026-01-10T08:00:00.000Z"),
+            record(2, updatedAt="2026-02-10T08:00:00.000Z"),
+            record(3, updatedAt="2026-03-10T08:00:00.000Z"),
+        ]
+    )
+    result = repo.run("import", "--updated-after", "2026-02-01")
+    assert result.code == 0, result.err
+    assert sorted(repo.files()) == ["2-deal-2.yaml", "3-deal-3.yaml"]
+    (listing,) = repo.sandbox.requests()
+    assert listing.query["updated_after"] == "2026-02-01T00:00:00Z"
+    assert listing.query["include_archived"] == "false"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["--all", "--id", "1"],
+        ["--all", "--updated-after", "2026-01-01"],
+        ["--updated-after", "last tuesday"],
+    ],
+)
+def test_usage_errors(make_repo: Any, args: list[str]) -> None:
+    repo = make_repo([record(1)])
+    assert repo.run("import", *args).code == 64
+    assert repo.sandbox.requests() == []
+
+
+def test_nested_folders_get_a_modeline_that_resolves(make_repo: Any) -> None:
+    repo = make_repo([record(1)])
+    folder = "companies/acme/opportunities"
+    assert repo.run("import", "--all", "--dir", folder).code == 0
+    text = (repo.root / folder / "1-deal-1.yaml").read_text(encoding="utf-8")
+    first = text.splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../../../schemas/opportunity.schema.json"
+    target = repo.root / folder / first.split("$schema=", 1)[1]
+    assert target.resolve() == (repo.root / "schemas/opportunity.schema.json").resolve()
+    assert_round_trip(repo, "--dir", folder)
+
+
+def test_values_the_schema_rejects_are_left_out_with_a_warning() -> None:
+    live = record(8, primaryEmail="not an email", custom={"ok": "x", "bad key": "y"})
+    imported = document_from_live(live)
+    assert imported.error is None and imported.data is not None
+    assert "primaryEmail" not in imported.data
+    assert imported.data["custom"] == {"ok": "x"}
+    assert len(imported.warnings) == 2
+    assert all("left out of the file (unmanaged)" in w for w in imported.warnings)
+
+
+def test_a_required_value_the_schema_rejects_fails_the_record() -> None:
+    imported = document_from_live(record(9, address=["  "]))
+    assert imported.data is None
+    assert imported.error is not None
+    assert imported.error.startswith("opportunity 9: address[0]:")
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Ramirez Household - 7.6 kW Rooftop Solar", "ramirez-household-7-6-kw-rooftop-solar"),
+        ("Müller & Söhne GmbH", "muller-sohne-gmbh"),
+        ("   ", "opportunity"),
+        ("日本語", "opportunity"),
+        ("x" * 70, "x" * 60),
+        ("word " * 20, "word-word-word-word-word-word-word-word-word-word-word-word"),
+    ],
+)
+def test_slug(title: str, expected: str) -> None:
+    assert slug(title) == expected
+
+
+def test_files_are_written_with_ordinary_permissions(make_repo: Any) -> None:
+    repo = make_repo([record(1)])
+    assert repo.run("import", "--all").code == 0
+    mode = os.stat(repo.dir / "1-deal-1.yaml").st_mode & 0o777
+    assert mode == 0o644
+    assert not [p for p in Path(repo.dir).iterdir() if p.name.startswith(".")]
