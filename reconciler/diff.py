@@ -53,18 +53,36 @@ def _same_kind(a: object, b: object) -> bool:
     return _kind(a) == _kind(b)
 
 
+_SCALARS = (str, int, float, bool)
+
+
+def _plain_equal(a: object, b: object) -> bool:
+    """Equal in value and in kind, decided without DeepDiff: the common case, kept cheap."""
+    ta = type(a)
+    if ta is not type(b):
+        return False
+    if ta in _SCALARS:
+        return a == b
+    if ta is list:
+        assert isinstance(a, list) and isinstance(b, list)
+        return a == b and all(type(x) is type(y) for x, y in zip(a, b, strict=True))
+    return False
+
+
 def values_equal(compare: Compare, desired: Any, live: Any) -> bool:
     """Whether a desired value already holds live, under the field's comparison rule.
 
-    The common case (equal values) is decided by plain equality; DeepDiff settles the rest, with
-    order ignored for set-like values and int/float treated alike.
+    Equal values of the same kind (the common case) are settled by plain equality; DeepDiff
+    settles the rest, with order ignored for set-like values and int/float treated alike.
     """
     if desired is None or live is None:
         return desired is None and live is None
     if compare is Compare.NUMERIC:
         return _is_number(desired) and _is_number(live) and desired == live
-    if desired == live and _same_kind(desired, live):
+    if _plain_equal(desired, live):
         return True
+    if _is_number(desired) and _is_number(live):
+        return bool(desired == live)
     if not isinstance(desired, list | dict) or not isinstance(live, list | dict):
         return False
     if not _same_kind(desired, live):

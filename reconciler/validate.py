@@ -10,8 +10,11 @@ formatters are pure, so `plan` and `apply` print problems exactly as `validate` 
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,22 +99,23 @@ def _yaml_files(folder: Path) -> list[Path]:
     return files
 
 
+PARALLEL_FROM = 1000
+"""From this many files on, files are checked in worker processes (one per core, up to 4)."""
+
+_Checked = tuple[Document | None, list[Problem]]
+
+
 def load_desired(paths: Sequence[Path]) -> Desired:
     """Read, load and check every file under `paths`. Raises only for a path that holds nothing."""
     files = discover(paths)
     loaded: list[Document] = []
     problems: list[Problem] = []
     invalid: set[int] = set()
-    for file in files:
-        try:
-            document = load_file(file)
-        except LoadError as e:
-            where = e.location
-            problems.append(Problem(where.path, where.line, where.col, e.field, e.problem))
+    for document, found in _check_all(files):
+        problems.extend(found)
+        if document is None:
             continue
-        found = document_problems(document)
         if found:
-            problems.extend(found)
             invalid.add(id(document))
         loaded.append(document)
     duplicates = duplicate_id_problems(loaded)
@@ -123,6 +127,36 @@ def load_desired(paths: Sequence[Path]) -> Desired:
         problems=tuple(sorted(problems)),
         files=tuple(files),
     )
+
+
+def _check_all(files: list[Path]) -> list[_Checked]:
+    """Every file checked, in order; in parallel when there are many files and cores.
+
+    Parsing is CPU-bound Python, so threads would not help; worker processes are forked (cheap:
+    the modules are already imported), but only from a process with no other thread, where fork
+    is safe. Each worker takes contiguous chunks so the results come back in file order.
+    """
+    workers = min(len(os.sched_getaffinity(0)), 4) if hasattr(os, "sched_getaffinity") else 1
+    if len(files) < PARALLEL_FROM or workers < 2 or threading.active_count() > 1:
+        return _check_chunk(files)
+    size = max(len(files) // (workers * 4), 100)
+    chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        return [checked for part in pool.map(_check_chunk, chunks) for checked in part]
+
+
+def _check_chunk(files: list[Path]) -> list[_Checked]:
+    out: list[_Checked] = []
+    for file in files:
+        try:
+            document = load_file(file)
+        except LoadError as e:
+            where = e.location
+            out.append((None, [Problem(where.path, where.line, where.col, e.field, e.problem)]))
+            continue
+        out.append((document, document_problems(document)))
+    return out
 
 
 def document_problems(document: Document) -> list[Problem]:
