@@ -136,7 +136,7 @@ def _check_all(files: list[Path]) -> list[_Checked]:
     the modules are already imported), but only from a process with no other thread, where fork
     is safe. Each worker takes contiguous chunks so the results come back in file order.
     """
-    workers = min(len(os.sched_getaffinity(0)), 4) if hasattr(os, "sched_getaffinity") else 1
+    workers = worker_count()
     if len(files) < PARALLEL_FROM or workers < 2 or threading.active_count() > 1:
         return _check_chunk(files)
     size = max(len(files) // (workers * 4), 100)
@@ -144,6 +144,11 @@ def _check_all(files: list[Path]) -> list[_Checked]:
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         return [checked for part in pool.map(_check_chunk, chunks) for checked in part]
+
+
+def worker_count() -> int:
+    """Cores this process may use, up to 4."""
+    return min(len(os.sched_getaffinity(0)), 4) if hasattr(os, "sched_getaffinity") else 1
 
 
 def _check_chunk(files: list[Path]) -> list[_Checked]:
