@@ -18,11 +18,12 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
+from reconciler.cli.validate import resolve_format
 from reconciler.client import BASE_PATHS, ClientSettings
 from reconciler.errors import ReconcilerError
 from reconciler.plan import DesiredRecord
 from reconciler.state import State
-from reconciler.validate import load_desired
+from reconciler.validate import format_problems, load_desired
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -94,8 +95,9 @@ def load_records(directory: Path) -> tuple[list[DesiredRecord], dict[str, str]]:
     """The valid desired records and every file's digest; invalid files stop the command."""
     desired = load_desired([directory])
     if desired.problems:
-        for problem in desired.problems:
-            click.echo(str(problem), err=True)
+        # stderr: stdout may be a JSON or Markdown plan that must stay parseable.
+        for line in format_problems(desired.problems, resolve_format(None)):
+            click.echo(line, err=True)
         count = len(desired.problems)
         raise ReconcilerError(
             f"{count} problem{'s' if count != 1 else ''} in the files under {directory}: "
