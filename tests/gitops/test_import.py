@@ -51,7 +51,7 @@ def test_round_trip_over_a_realistic_company(make_repo: Any) -> None:
     assert [int(n.split("-", 1)[0]) for n in names] == [r["id"] for r in active]
     assert all(text.startswith(MODELINE) for text in files.values())
     assert (repo.dir / "../schemas/opportunity.schema.json").resolve().is_file()
-    assert "Import: %d written" % len(active) in result.out
+    assert f"Import: {len(active)} written" in result.out
     assert_round_trip(repo)
 
 
