@@ -41,6 +41,7 @@ COMMANDS: dict[str, str] = {
     "drift": "reconciler.cli.drift",
     "import": "reconciler.cli.importer",
     "adopt": "reconciler.cli.adopt",
+    "show": "reconciler.cli.show",
     "demo": "reconciler.cli.demo",
     "sandbox": "reconciler.cli.sandbox",
 }

@@ -22,11 +22,13 @@ from reconciler.cli.common import (
     run,
     settings,
     target_option,
+    write_text,
 )
 from reconciler.client import ApiClient
 from reconciler.engine import ApplyOptions, compute_plan, run_apply, select
 from reconciler.errors import ExitCode, ReconcilerError
 from reconciler.plan import Plan
+from reconciler.render.apply_report import render_apply_markdown
 from reconciler.render.text import render_text
 
 _MARK = {
@@ -122,6 +124,12 @@ def confirm(count: int) -> None:
 )
 @click.option("--force", is_flag=True, help="Apply even above --max-changes.")
 @click.option(
+    "--report",
+    "report_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the outcome as Markdown to this file (for a CI job summary).",
+)
+@click.option(
     "--send-required",
     is_flag=True,
     help="Add title, address and trades to every PATCH (servers enforcing the published schema).",
@@ -136,6 +144,7 @@ def command(
     concurrency: int,
     max_changes: int | None,
     force: bool,
+    report_path: Path | None,
     send_required: bool,
     api_url: str | None,
     base_path: str | None,
@@ -161,6 +170,8 @@ def command(
         check_files_unchanged(saved, files, planfile)
         if not saved.changes:
             click.echo("The saved plan has no changes: nothing to apply.")
+            if report_path is not None:
+                write_text(report_path, render_apply_markdown(saved, None))
             return ExitCode.ERROR if saved.errors else ExitCode.OK
         if not auto_approve:
             click.echo(render_text(saved, color=color_for(sys.stdout)), nl=False)
@@ -203,6 +214,8 @@ def command(
             return plan, report
 
     (plan, report), interrupted = run(go)
+    if report_path is not None:
+        write_text(report_path, render_apply_markdown(plan, report))
     if report is None:
         return ExitCode.ERROR if plan.errors else ExitCode.OK
     lines = report_lines(report)

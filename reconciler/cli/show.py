@@ -1,0 +1,40 @@
+"""`reconciler show`: a saved plan (from `plan --out`) as text, JSON or Markdown, offline.
+
+The plan is read and checked exactly as `apply PLANFILE` reads it, and rendered by the same views
+as `plan`: so one `plan --out` in CI spends the API requests once, and the pull-request comment,
+the job summary and the artifact are all views of the plan that was reviewed.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from reconciler.cli.apply import read_plan_file
+from reconciler.cli.common import color_for
+from reconciler.cli.plan import render
+from reconciler.errors import ExitCode
+
+
+@click.command("show")
+@click.argument("planfile", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for a terminal, json for machines, markdown for a pull-request comment.",
+)
+@click.option("--no-mask", is_flag=True, help="Show emails and phones in full in Markdown.")
+def command(planfile: Path, fmt: str, no_mask: bool) -> ExitCode:
+    """Show a saved plan without talking to the API.
+
+    Exits 0 whenever the plan could be shown, whatever it holds (`plan` itself reports changes
+    and errors through its exit code).
+    """
+    plan = read_plan_file(planfile)
+    click.echo(render(plan, fmt, masked=not no_mask, color=color_for(sys.stdout)), nl=False)
+    return ExitCode.OK
