@@ -133,7 +133,6 @@ def _delete(sb: Sandbox, record_id: int) -> None:
             assert r.status_code == 200
 
     asyncio.run(go())
-    sb.clear_log()
 
 
 def test_sorted_pages_settle_a_gap_without_asking(sandbox: Sandbox) -> None:

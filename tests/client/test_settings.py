@@ -100,7 +100,7 @@ def test_unknown_base_path_is_refused() -> None:
 @pytest.mark.parametrize("name", ["concurrency", "rate_per_second", "max_attempts"])
 def test_non_positive_numbers_are_refused(name: str) -> None:
     with pytest.raises(ConfigError, match=name):
-        ClientSettings.from_env({"COPERNIQ_API_KEY": KEY}, **{name: 0})
+        ClientSettings.from_env({"COPERNIQ_API_KEY": KEY}, None, None, **{name: 0})
 
 
 def test_the_key_is_not_in_repr_or_str() -> None:
