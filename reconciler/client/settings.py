@@ -54,10 +54,12 @@ class ClientSettings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", self.base_url.strip().rstrip("/"))
-        url = _parse_url(self.base_url)
+        # The URL is named in errors; should someone have pasted the key into it, not that.
+        shown = self.base_url.replace(self.api_key, "***") if self.api_key else self.base_url
+        url = _parse_url(self.base_url, shown)
         if url.scheme == "http" and not _is_loopback(url.host):
             raise ConfigError(
-                f"Refusing to send the API key over plain http:// to {self.base_url}: "
+                f"Refusing to send the API key over plain http:// to {shown}: "
                 "it would travel unencrypted.",
                 hint=f"use an https:// URL in {API_URL_ENV} or --api-url "
                 "(plain http:// is allowed only to localhost / 127.0.0.1 / ::1)",
@@ -108,17 +110,17 @@ class ClientSettings:
         return cls(base_url=url, api_key=key, base_path=base_path or "/opportunities", **overrides)
 
 
-def _parse_url(raw: str) -> httpx.URL:
+def _parse_url(raw: str, shown: str) -> httpx.URL:
     try:
         url = httpx.URL(raw)
-    except httpx.InvalidURL as e:
+    except httpx.InvalidURL:
         raise ConfigError(
-            f"Invalid API URL {raw!r}: {e}.",
+            f"Invalid API URL {shown!r}.",
             hint=f"set {API_URL_ENV} or --api-url to a URL like {DEFAULT_API_URL}",
         ) from None
     if url.scheme not in ("http", "https") or not url.host:
         raise ConfigError(
-            f"Invalid API URL {raw!r}: it needs https:// and a host.",
+            f"Invalid API URL {shown!r}: it needs https:// and a host.",
             hint=f"set {API_URL_ENV} or --api-url to a URL like {DEFAULT_API_URL}",
         )
     return url

@@ -74,6 +74,16 @@ def test_an_invalid_url_is_a_config_error(url: str) -> None:
         ClientSettings.from_env({"COPERNIQ_API_KEY": KEY, "COPERNIQ_API_URL": url})
 
 
+@pytest.mark.parametrize(
+    "url", [f"http://{KEY}@api.example.test/v1", f"ftp://x/{KEY}", f"http://10.0.0.1/{KEY}"]
+)
+def test_a_key_pasted_into_the_url_is_not_repeated_in_the_error(url: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        ClientSettings.from_env({"COPERNIQ_API_KEY": KEY, "COPERNIQ_API_URL": url})
+    assert KEY not in str(info.value)
+    assert "***" in str(info.value)
+
+
 def test_defaults_and_overrides() -> None:
     env = {"COPERNIQ_API_KEY": KEY, "COPERNIQ_API_URL": "https://example.test/v1"}
     s = ClientSettings.from_env(env)
