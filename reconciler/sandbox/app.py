@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from reconciler.sandbox.config import Faults
 from reconciler.sandbox.errors import ApiError, Code, invalid, not_found
 from reconciler.sandbox.gate import Gate, Runtime
-from reconciler.sandbox.records import parse_instant, to_ms
+from reconciler.sandbox.records import parse_instant, phone_digits, to_ms
 from reconciler.sandbox.search import parse_condition
 from reconciler.sandbox.service import MATCH_BY, STRATEGIES
 from reconciler.sandbox.store import Filters
@@ -143,7 +143,7 @@ def _api_routes(rt: Runtime) -> list[BaseRoute]:
             title=_text(request, "title"),
             address=_text(request, "address"),
             name=_text(request, "primaryName"),
-            phone="".join(c for c in (_text(request, "primaryPhone") or "") if c.isdigit()) or None,
+            phone=phone_digits(_text(request, "primaryPhone") or "") or None,
             email=_text(request, "primaryEmail"),
         )
         _bool(request, "include_virtual_properties")  # accepted; the sandbox has none

@@ -164,6 +164,12 @@ def geolocation(text: str) -> str:
     return f"{lat:.6f},{lon:.6f}"
 
 
+def phone_digits(text: str) -> str:
+    """A phone number for matching: its digits, without the US country code."""
+    digits = "".join(c for c in text if c.isdigit())
+    return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
+
+
 # --- views --------------------------------------------------------------------------------------
 
 

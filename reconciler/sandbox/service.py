@@ -38,8 +38,7 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def _digits(text: str) -> str:
-    return "".join(c for c in text if c.isdigit())
+_digits = records.phone_digits
 
 
 class Service:
@@ -275,7 +274,12 @@ class Service:
         with self._lock:
             scan = self.store.scan(include_archived=include_archived, descending=descending)
             for stored, view in scan:
-                full = records.full(stored, self.ref)
+                # The title as read back (account fallback), plus the searchable write-only status.
+                full = {
+                    **json.loads(view),
+                    "status": stored["status"],
+                    "contacts": stored["contacts"],
+                }
                 if combine(c.matches(full) for c in conditions):
                     hits.append(view)
         start = (page - 1) * page_size

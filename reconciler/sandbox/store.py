@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.sandbox.errors import SandboxError
+from reconciler.sandbox.records import phone_digits
 
 SCHEMA_VERSION = "1"
 
@@ -56,7 +57,7 @@ class Row:
     def columns(self) -> tuple[Any, ...]:
         r = self.record
         email = (r.get("primaryEmail") or "").lower()
-        phone = "".join(c for c in (r.get("primaryPhone") or "") if c.isdigit())
+        phone = phone_digits(r.get("primaryPhone") or "")
         address = r["address"][0].lower()
         fulltext = "\n".join(
             (self.title, address, email, (r.get("primaryPhone") or ""), self.names,
