@@ -30,10 +30,11 @@ def test_every_request_carries_the_key_header_and_our_user_agent() -> None:
     async def go() -> ApiClient:
         async with ApiClient(_settings(), transport=httpx.MockTransport(handler)) as api:
             await api.list_page(3, 50, include_archived=True, order_by="asc")
+            await api.list_page(1, updated_after="2025-06-01T00:00:00Z")
             return api
 
     api = asyncio.run(go())
-    (request,) = seen
+    request, filtered = seen
     assert request.headers["x-api-key"] == KEY
     assert request.headers["user-agent"] == f"reconciler/{__version__}"
     assert request.url.path == "/v1/opportunities"
@@ -43,7 +44,8 @@ def test_every_request_carries_the_key_header_and_our_user_agent() -> None:
         "include_archived": "true",
         "order_by": "asc",
     }
-    assert api.requests_sent == 1
+    assert filtered.url.params["updated_after"] == "2025-06-01T00:00:00Z"
+    assert api.requests_sent == 2
     assert api.last_remaining == 4999
 
 
