@@ -69,7 +69,9 @@ async def compute_plan(
     files: Mapping[str, str],
     send_required: bool = False,
 ) -> PlanRun:
-    snapshot = await read_live(client, [r.id for r in desired], known_total=state.live_total)
+    # With no count remembered, assume live mirrors git: as many records as files.
+    known = state.live_total if state.live_total is not None else len(desired)
+    snapshot = await read_live(client, [r.id for r in desired], known_total=known)
     if snapshot.total_seen is not None:
         state.live_total = snapshot.total_seen
     applied = {r.id: state.applied(r.id) for r in desired}
