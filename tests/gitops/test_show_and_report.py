@@ -1,4 +1,4 @@
-"""`show PLANFILE` renders the saved plan exactly as `plan` did; `apply --report` writes Markdown."""
+"""`show PLANFILE` renders a saved plan as `plan` did; `apply --report` writes Markdown."""
 
 from __future__ import annotations
 
