@@ -51,14 +51,18 @@ _Loader.add_implicit_resolver(
 )
 
 
-def _marks(node: yaml.Node, path: PathKey, out: dict[PathKey, tuple[int, int]]) -> None:
-    out[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+def _marks(
+    node: yaml.Node,
+    path: PathKey,
+    out: dict[PathKey, tuple[int, int]],
+    at: yaml.Mark | None = None,
+) -> None:
+    """Where each path starts: a mapping entry at its key, a list item at the item."""
+    mark = at or node.start_mark
+    out[path] = (mark.line + 1, mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
-            _marks(value, (*path, str(key.value)), out)
-            out.setdefault(
-                (*path, str(key.value)), (key.start_mark.line + 1, key.start_mark.column + 1)
-            )
+            _marks(value, (*path, str(key.value)), out, key.start_mark)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _marks(item, (*path, i), out)
@@ -171,6 +175,9 @@ def _read(data: Mapping[str, Any], r: _Reader) -> Seed:
         name = item.get("name") or f"{first} {last}".strip()
         r.text((*path, "name"), name)
         account_ids = item.get("accountIds", [])
+        if "contacts" not in data and isinstance(account_ids, list):
+            # Default contacts with the seed's own accounts: keep the links that still exist.
+            account_ids = [a for a in account_ids if a in accounts]
         if not isinstance(account_ids, list) or any(a not in accounts for a in account_ids):
             raise r.error((*path, "accountIds"), "must list ids of accounts in this seed")
         contacts[ident] = {
