@@ -131,7 +131,7 @@ def command(
             port=port,
             allow_remote=allow_remote,
         )
-    except ValueError as e:
+    except (ValueError, SandboxError) as e:
         raise click.UsageError(str(e)) from None
     try:
         sandbox = start_sandbox(None if seed is None else load_seed(seed), config)
