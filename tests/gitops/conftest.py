@@ -83,6 +83,27 @@ class Repo:
         response.raise_for_status()
 
 
+def _prepare(
+    sandbox: Sandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Repo:
+    root = tmp_path / "repo"
+    root.mkdir(exist_ok=True)
+    shutil.copytree(PROJECT / "schemas", root / "schemas", dirs_exist_ok=True)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("COPERNIQ_API_URL", f"{sandbox.base_url}/v1")
+    monkeypatch.setenv("COPERNIQ_API_KEY", sandbox.api_key)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.delenv("RECONCILER_DEBUG", raising=False)
+    return Repo(root, sandbox, capsys)
+
+
+def _seed(live: Sequence[Mapping[str, Any]] | Mapping[str, Any]) -> dict[str, Any]:
+    return dict(live) if isinstance(live, Mapping) else {"opportunities": [dict(r) for r in live]}
+
+
 @pytest.fixture
 def make_repo(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -94,22 +115,30 @@ def make_repo(
         live: Sequence[Mapping[str, Any]] | Mapping[str, Any],
         config: SandboxConfig | None = None,
     ) -> Repo:
-        seed = (
-            dict(live) if isinstance(live, Mapping) else {"opportunities": [dict(r) for r in live]}
-        )
-        context = run_sandbox(seed, config)
+        context = run_sandbox(_seed(live), config)
         sandbox = context.__enter__()
         contexts.append(context)
-        root = tmp_path / "repo"
-        root.mkdir(exist_ok=True)
-        shutil.copytree(PROJECT / "schemas", root / "schemas", dirs_exist_ok=True)
-        monkeypatch.chdir(root)
-        monkeypatch.setenv("COPERNIQ_API_URL", f"{sandbox.base_url}/v1")
-        monkeypatch.setenv("COPERNIQ_API_KEY", sandbox.api_key)
-        monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-        monkeypatch.delenv("RECONCILER_DEBUG", raising=False)
-        return Repo(root, sandbox, capsys)
+        return _prepare(sandbox, tmp_path, monkeypatch, capsys)
 
     yield make
     for context in reversed(contexts):
         context.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def module_sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    """One sandbox for a test module, seeded with the module's `SEED` (records or a seed)."""
+    with run_sandbox(_seed(request.module.SEED)) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def repo(
+    module_sandbox: Sandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Repo:
+    """A fresh repository over the module's sandbox, reset to its seed (log cleared)."""
+    module_sandbox.reset()
+    return _prepare(module_sandbox, tmp_path, monkeypatch, capsys)

@@ -6,7 +6,6 @@ import difflib
 import hashlib
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -62,15 +61,17 @@ LIVE = record(
 )
 
 
-def setup(make_repo: Any, *live: dict[str, Any]) -> tuple[Repo, Path]:
-    repo = make_repo([LIVE, *live])
+SEED = [LIVE, record(2, title="Chen Roof"), record(3, title="Patel")]
+
+
+def setup(repo: Repo) -> Path:
     repo.dir.mkdir()
     path = repo.dir / "1-ramirez.yaml"
     path.write_text(RAMIREZ, encoding="utf-8")
     # Once applied, the state file knows the write-only values: the plan is then empty.
     assert repo.run("apply", "--auto-approve").code == 0
     assert repo.run("plan", "--detailed-exitcode").code == 0
-    return repo, path
+    return path
 
 
 def changed_lines(before: str, after: str) -> list[str]:
@@ -81,8 +82,8 @@ def changed_lines(before: str, after: str) -> list[str]:
     ]
 
 
-def test_adopt_writes_live_values_and_keeps_everything_else(make_repo: Any) -> None:
-    repo, path = setup(make_repo)
+def test_adopt_writes_live_values_and_keeps_everything_else(repo: Repo) -> None:
+    path = setup(repo)
     repo.edit_live(
         1,
         {
@@ -118,8 +119,8 @@ def test_adopt_writes_live_values_and_keeps_everything_else(make_repo: Any) -> N
     assert repo.run("validate").code == 0
 
 
-def test_multi_line_and_cleared_values(make_repo: Any) -> None:
-    repo, path = setup(make_repo)
+def test_multi_line_and_cleared_values(repo: Repo) -> None:
+    path = setup(repo)
     repo.edit_live(1, {"description": "Rear plane only.\nBattery in the garage.\n"})
     repo.edit_live(1, {"custom": {"panel_brands": None}})  # cleared in Coperniq
     assert repo.run("adopt", "1").code == 0
@@ -130,16 +131,16 @@ def test_multi_line_and_cleared_values(make_repo: Any) -> None:
     assert plan.code == 0, plan.out
 
 
-def test_write_only_fields_are_never_touched(make_repo: Any) -> None:
-    repo, path = setup(make_repo)
+def test_write_only_fields_are_never_touched(repo: Repo) -> None:
+    path = setup(repo)
     repo.edit_live(1, {"status": "ON_HOLD", "contacts": [503], "confidence": 90})
     assert repo.run("adopt").code == 0
     after = path.read_text(encoding="utf-8")
     assert changed_lines(RAMIREZ, after) == ["-confidence: 70", "+confidence: 90"]
 
 
-def test_only_the_ids_given_are_adopted(make_repo: Any) -> None:
-    repo, path = setup(make_repo, record(2, title="Chen Roof"))
+def test_only_the_ids_given_are_adopted(repo: Repo) -> None:
+    path = setup(repo)
     other = repo.dir / "2.yaml"
     other.write_text(
         "id: 2\ntitle: Chen Roof\naddress: ['2 Main St, Austin, TX 78701']\ntrades: [Solar]\n",
@@ -155,15 +156,15 @@ def test_only_the_ids_given_are_adopted(make_repo: Any) -> None:
     assert drift.code == 2 and "~ 1 " in drift.out and "~ 2 " not in drift.out
 
 
-def test_an_id_no_file_declares_is_an_error(make_repo: Any) -> None:
-    repo, _ = setup(make_repo)
+def test_an_id_no_file_declares_is_an_error(repo: Repo) -> None:
+    setup(repo)
     result = repo.run("adopt", "7")
     assert result.code == 1
     assert "adopt 7: no file under opportunities declares this id" in result.err
 
 
-def test_missing_records_are_not_adopted_and_fail_the_run(make_repo: Any) -> None:
-    repo, path = setup(make_repo)
+def test_missing_records_are_not_adopted_and_fail_the_run(repo: Repo) -> None:
+    path = setup(repo)
     gone = repo.dir / "9.yaml"
     text = "id: 9\ntitle: Gone\naddress: ['9 Main St, Austin, TX 78701']\ntrades: [Solar]\n"
     gone.write_text(text, encoding="utf-8")
@@ -174,8 +175,7 @@ def test_missing_records_are_not_adopted_and_fail_the_run(make_repo: Any) -> Non
     assert path.read_text(encoding="utf-8") == RAMIREZ
 
 
-def test_file_mode_and_sequence_indentation_are_kept(make_repo: Any) -> None:
-    repo = make_repo([record(3, title="Patel")])
+def test_file_mode_and_sequence_indentation_are_kept(repo: Repo) -> None:
     repo.dir.mkdir()
     path = repo.dir / "3.yaml"
     path.write_text(

@@ -22,6 +22,7 @@ LIVE = [
     record(2, title="Chen Roof", trades=["Roofing"], status="ACTIVE"),
     record(3, title="Patel HVAC", trades=["HVAC"], updatedBy=EDITOR),
 ]
+SEED = [*LIVE, record(4, isActive=False)]
 
 
 def write(repo: Repo, data: dict[str, Any]) -> None:
@@ -35,8 +36,7 @@ def files_matching_live(repo: Repo) -> None:
         write(repo, {k: v for k, v in r.items() if k != "updatedBy"})
 
 
-def test_clean_is_exit_0_even_with_detailed_exitcode(make_repo: Any) -> None:
-    repo = make_repo(LIVE)
+def test_clean_is_exit_0_even_with_detailed_exitcode(repo: Repo) -> None:
     files_matching_live(repo)
     result = repo.run("drift", "--detailed-exitcode")
     assert result.code == 0, result.err
@@ -46,8 +46,7 @@ def test_clean_is_exit_0_even_with_detailed_exitcode(make_repo: Any) -> None:
     assert [(r.method, r.path) for r in repo.sandbox.requests()] == [("GET", "/v1/opportunities")]
 
 
-def test_hand_edits_are_reported_field_by_field_newest_first(make_repo: Any) -> None:
-    repo = make_repo(LIVE)
+def test_hand_edits_are_reported_field_by_field_newest_first(repo: Repo) -> None:
     files_matching_live(repo)
     repo.edit_live(3, {"trades": ["HVAC", "Electrical"]})
     repo.edit_live(1, {"title": "Ramirez Solar (sold)", "custom": {"financing_type": "Cash"}})
@@ -61,15 +60,13 @@ def test_hand_edits_are_reported_field_by_field_newest_first(make_repo: Any) -> 
     assert repo.run("drift").code == 0  # without --detailed-exitcode drift is not a failure
 
 
-def test_only_declared_fields_are_managed(make_repo: Any) -> None:
-    repo = make_repo(LIVE)
+def test_only_declared_fields_are_managed(repo: Repo) -> None:
     files_matching_live(repo)
     repo.edit_live(3, {"value": 9100, "description": "edited by hand"})  # neither in the file
     assert repo.run("drift", "--detailed-exitcode").code == 0
 
 
-def test_out_writes_the_format_and_prints_text(make_repo: Any) -> None:
-    repo = make_repo(LIVE)
+def test_out_writes_the_format_and_prints_text(repo: Repo) -> None:
     files_matching_live(repo)
     repo.edit_live(3, {"title": "Patel Heat Pump"})
     result = repo.run("drift", "--format", "json", "--out", "reports/drift.json")
@@ -85,8 +82,7 @@ def test_out_writes_the_format_and_prints_text(make_repo: Any) -> None:
 
 
 @pytest.mark.parametrize("no_mask", [False, True])
-def test_markdown_masks_contact_data_unless_asked(make_repo: Any, no_mask: bool) -> None:
-    repo = make_repo(LIVE)
+def test_markdown_masks_contact_data_unless_asked(repo: Repo, no_mask: bool) -> None:
     files_matching_live(repo)
     repo.edit_live(1, {"primaryEmail": "maria@example.org"})
     args = ["drift", "--format", "markdown", *(["--no-mask"] if no_mask else [])]
@@ -97,8 +93,7 @@ def test_markdown_masks_contact_data_unless_asked(make_repo: Any, no_mask: bool)
     assert ("maria@example.org" in result.out) is no_mask
 
 
-def test_missing_and_archived_records_are_drift(make_repo: Any) -> None:
-    repo = make_repo([*LIVE, record(4, isActive=False)])
+def test_missing_and_archived_records_are_drift(repo: Repo) -> None:
     files_matching_live(repo)
     write(repo, {k: v for k, v in record(4).items()})
     write(repo, record(99))
@@ -108,8 +103,7 @@ def test_missing_and_archived_records_are_drift(make_repo: Any) -> None:
     assert "! 99 (opportunities/99.yaml): missing in Coperniq" in result.out
 
 
-def test_invalid_files_stop_before_any_request(make_repo: Any) -> None:
-    repo = make_repo(LIVE)
+def test_invalid_files_stop_before_any_request(repo: Repo) -> None:
     files_matching_live(repo)
     (repo.dir / "bad.yaml").write_text("id: 5\ntitle: x\ntrades: [Solar]\n", encoding="utf-8")
     result = repo.run("drift", "--detailed-exitcode")
@@ -119,9 +113,8 @@ def test_invalid_files_stop_before_any_request(make_repo: Any) -> None:
 
 
 def test_an_api_failure_is_exit_1_and_never_shows_the_key(
-    make_repo: Any, monkeypatch: pytest.MonkeyPatch
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repo = make_repo(LIVE)
     files_matching_live(repo)
     monkeypatch.setenv("COPERNIQ_API_KEY", "wrong-key-0123456789")
     result = repo.run("drift", "--detailed-exitcode")

@@ -17,6 +17,7 @@ from reconciler.sandbox import generate
 
 from .conftest import Repo, record
 
+SEED = [record(1), record(2, isActive=False)]  # the module's shared sandbox (`repo` fixture)
 MODELINE = "# yaml-language-server: $schema=../schemas/opportunity.schema.json\n"
 
 TRICKY = [
@@ -132,8 +133,7 @@ def test_an_existing_file_is_never_overwritten_without_overwrite(make_repo: Any)
     assert_round_trip(repo)
 
 
-def test_ids_that_are_missing_or_archived_fail_and_the_rest_is_written(make_repo: Any) -> None:
-    repo = make_repo([record(1), record(2, isActive=False)])
+def test_ids_that_are_missing_or_archived_fail_and_the_rest_is_written(repo: Repo) -> None:
     result = repo.run("import", "--id", "1", "--id", "2", "--id", "3")
     assert result.code == 1
     assert "opportunity 2: it is archived in Coperniq; not imported" in result.err
@@ -166,14 +166,12 @@ def test_updated_after_imports_only_recent_records(make_repo: Any) -> None:
         ["--updated-after", "last tuesday"],
     ],
 )
-def test_usage_errors(make_repo: Any, args: list[str]) -> None:
-    repo = make_repo([record(1)])
+def test_usage_errors(repo: Repo, args: list[str]) -> None:
     assert repo.run("import", *args).code == 64
     assert repo.sandbox.requests() == []
 
 
-def test_nested_folders_get_a_modeline_that_resolves(make_repo: Any) -> None:
-    repo = make_repo([record(1)])
+def test_nested_folders_get_a_modeline_that_resolves(repo: Repo) -> None:
     folder = "companies/acme/opportunities"
     assert repo.run("import", "--all", "--dir", folder).code == 0
     text = (repo.root / folder / "1-deal-1.yaml").read_text(encoding="utf-8")
@@ -216,8 +214,7 @@ def test_slug(title: str, expected: str) -> None:
     assert slug(title) == expected
 
 
-def test_files_are_written_with_ordinary_permissions(make_repo: Any) -> None:
-    repo = make_repo([record(1)])
+def test_files_are_written_with_ordinary_permissions(repo: Repo) -> None:
     assert repo.run("import", "--all").code == 0
     mode = os.stat(repo.dir / "1-deal-1.yaml").st_mode & 0o777
     assert mode == 0o644

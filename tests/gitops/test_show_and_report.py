@@ -12,6 +12,7 @@ LIVE = [
     record(1, title="Ramirez Solar", primaryEmail="maria.ramirez@example.com", value=100),
     record(2, title="Chen Roof", trades=["Roofing"]),
 ]
+SEED = LIVE
 
 
 def files(repo: Repo, **changes: Any) -> None:
@@ -21,8 +22,7 @@ def files(repo: Repo, **changes: Any) -> None:
         (repo.dir / f"{r['id']}.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
 
 
-def test_show_renders_the_saved_plan_as_plan_printed_it(make_repo: Any) -> None:
-    repo = make_repo(LIVE)
+def test_show_renders_the_saved_plan_as_plan_printed_it(repo: Repo) -> None:
     files(repo, **{"1": {"primaryEmail": "maria@example.org", "value": 120}})
     text = repo.run("plan", "--out", "plan.json", "--detailed-exitcode")
     assert text.code == 2
@@ -42,8 +42,7 @@ def test_show_renders_the_saved_plan_as_plan_printed_it(make_repo: Any) -> None:
     assert len(repo.sandbox.requests()) == requests  # show never talks to the API
 
 
-def test_show_refuses_an_edited_plan(make_repo: Any) -> None:
-    repo = make_repo(LIVE)
+def test_show_refuses_an_edited_plan(repo: Repo) -> None:
     files(repo, **{"2": {"title": "Chen Roof 2"}})
     assert repo.run("plan", "--out", "plan.json").code == 0
     path = repo.root / "plan.json"
@@ -53,8 +52,7 @@ def test_show_refuses_an_edited_plan(make_repo: Any) -> None:
     assert "checksum does not match" in result.err
 
 
-def test_apply_report_lists_outcomes_without_values(make_repo: Any) -> None:
-    repo = make_repo(LIVE)
+def test_apply_report_lists_outcomes_without_values(repo: Repo) -> None:
     files(repo, **{"1": {"primaryEmail": "maria@example.org", "value": 120}})
     result = repo.run("apply", "--auto-approve", "--report", "out/apply.md")
     assert result.code == 0, result.err
@@ -70,8 +68,7 @@ def test_apply_report_lists_outcomes_without_values(make_repo: Any) -> None:
     assert "Apply: nothing to do, the live opportunities match the files" in report
 
 
-def test_apply_report_shows_failures(make_repo: Any) -> None:
-    repo = make_repo(LIVE)
+def test_apply_report_shows_failures(repo: Repo) -> None:
     files(repo, **{"2": {"accountId": 999_999}})  # no such account: the API answers 400
     result = repo.run("apply", "--auto-approve", "--report", "apply.md")
     assert result.code == 1
