@@ -14,7 +14,6 @@ from reconciler.client import ApiClient
 from reconciler.drift import DriftReport
 from reconciler.engine import select
 from reconciler.errors import ExitCode, ReconcilerError
-from reconciler.render.drift import summary_line
 
 
 def _line(a: Adopted) -> str:
@@ -77,7 +76,8 @@ def command(
     failed = [r for r in results if r.error]
     click.echo(
         f"Adopt: {len(changed)} files updated ({sum(len(r.fields) for r in changed)} fields), "
-        f"{len(failed) + len(report.absent)} not adopted. Before: {summary_line(report)}"
+        f"{len(failed) + len(report.absent)} not adopted, {report.in_sync} already in sync "
+        f"({report.checked} files checked; {report.requests} requests spent)."
     )
     if changed:
         click.echo("Review the edits with `git diff`, then commit them.")
