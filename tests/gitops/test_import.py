@@ -56,6 +56,19 @@ def test_round_trip_over_a_realistic_company(make_repo: Any) -> None:
     assert_round_trip(repo)
 
 
+def test_a_known_live_count_reads_the_pages_it_predicts_at_once(make_repo: Any) -> None:
+    seed = generate(250, rng_seed=5)
+    repo = make_repo(seed)
+    state = repo.root / ".reconciler" / "state.json"
+    state.parent.mkdir()
+    state.write_text('{"format_version": "1", "records": {}, "live_total": 250}', "utf-8")
+    assert repo.run("import", "--all").code == 0
+    pages = sorted(int(r.query["page"]) for r in repo.sandbox.requests())
+    assert pages == [1, 2, 3]  # the same pages as one at a time, read concurrently
+    assert len(repo.files()) == sum(1 for r in seed["opportunities"] if r["isActive"])
+    assert_round_trip(repo)
+
+
 def test_strings_yaml_would_misread_are_quoted_and_survive(make_repo: Any) -> None:
     repo = make_repo(TRICKY)
     assert repo.run("import", "--all").code == 0
