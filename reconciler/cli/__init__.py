@@ -133,4 +133,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             click.echo("Run again with --debug for the traceback, and report it.", err=True)
         return ExitCode.BUG
     return int(rv) if isinstance(rv, int) else ExitCode.OK
-
