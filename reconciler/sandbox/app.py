@@ -47,7 +47,7 @@ def _int(request: Request, name: str, default: int, low: int, high: int | None =
     text = request.query_params.get(name)
     if text is None:
         return default
-    if not re.fullmatch(r"[+-]?[0-9]{1,18}", text.strip()):
+    if not re.fullmatch(r"[+-]?[0-9]{1,4300}", text.strip()):
         raise invalid(name, f"{name} must be an integer, got {text!r}")
     value = int(text)
     if value < low or (high is not None and value > high):

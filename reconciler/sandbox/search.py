@@ -10,7 +10,6 @@ as a number, and as text otherwise; timestamps compare as instants.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from collections.abc import Callable
@@ -127,8 +126,38 @@ def _split(text: str, name: str) -> tuple[str, ...]:
         if not isinstance(items, list) or any(isinstance(i, list | dict) for i in items):
             raise invalid(name, f"{name}: a JSON array of plain values is expected")
         return tuple(_text(i) for i in items)
-    rows = list(csv.reader([text], skipinitialspace=True))
-    return tuple(rows[0]) if rows else ("",)
+    return _csv(text)
+
+
+def _csv(text: str) -> tuple[str, ...]:
+    """Split one CSV line: commas separate, a field in double quotes may hold commas ("" is a
+    quote), unquoted fields are trimmed. Any other character, a newline included, is literal."""
+    fields: list[str] = []
+    current: list[str] = []
+    quoted = in_quotes = False
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if in_quotes:
+            if c == '"' and text[i + 1 : i + 2] == '"':
+                current.append('"')
+                i += 1
+            elif c == '"':
+                in_quotes = False
+            else:
+                current.append(c)
+        elif c == '"' and not "".join(current).strip():
+            current, quoted, in_quotes = [], True, True
+        elif c == ",":
+            field = "".join(current)
+            fields.append(field if quoted else field.strip())
+            current, quoted = [], False
+        else:
+            current.append(c)
+        i += 1
+    field = "".join(current)
+    fields.append(field if quoted else field.strip())
+    return tuple(fields)
 
 
 def parse_condition(

@@ -21,6 +21,7 @@ from reconciler.sandbox.errors import SandboxError
 from reconciler.sandbox.records import phone_digits
 
 SCHEMA_VERSION = "1"
+MAX_OFFSET = 2**62
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -194,6 +195,8 @@ class Store:
             if value is not None:
                 where.append(f"instr({column}, ?) > 0")
                 args.append(value)
+        if offset > MAX_OFFSET:  # past any page SQLite can count to: past the end
+            return []
         order = "DESC" if descending else "ASC"
         sql = (
             f"SELECT view FROM opportunity WHERE {' AND '.join(where)} "
