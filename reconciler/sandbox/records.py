@@ -108,12 +108,21 @@ def parse_instant(text: str) -> datetime:
     # RFC 3339 allows a leap second (:60); Python's datetime does not, so it reads as :59.
     sec = min(int(second or 0), 59)
     micro = int((frac or "0")[:6].ljust(6, "0"))
+    # RFC 3339 allows year 0000, which Python's datetime does not: it reads as year 1.
     dt = datetime(
-        int(year), int(month), int(day), int(hour or 0), int(minute or 0), sec, micro, tzinfo=UTC
-    )
+        max(int(year), 1), int(month), int(day), int(hour or 0), int(minute or 0), sec, micro,
+        tzinfo=UTC,
+    )  # fmt: skip
     if sign:
         offset = timedelta(hours=int(off_h), minutes=int(off_m))
-        dt = dt - offset if sign == "+" else dt + offset
+        try:
+            dt = dt - offset if sign == "+" else dt + offset
+        except OverflowError:  # an offset that leaves year 1..9999: the nearest representable
+            dt = (
+                datetime.min.replace(tzinfo=UTC)
+                if sign == "+"
+                else datetime.max.replace(tzinfo=UTC)
+            )
     return dt
 
 

@@ -40,6 +40,8 @@ def test_geolocation_is_stable_and_ignores_case_and_spacing() -> None:
         ("2026-01-02", datetime(2026, 1, 2, tzinfo=UTC)),
         ("2026-01-02 03:04", datetime(2026, 1, 2, 3, 4, tzinfo=UTC)),
         ("2016-12-31T23:59:60Z", datetime(2016, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        ("0000-01-01T00:00:00Z", datetime(1, 1, 1, tzinfo=UTC)),
+        ("9999-12-31T23:59:59-05:00", datetime.max.replace(tzinfo=UTC)),
     ],
 )
 def test_parse_instant(text: str, expected: datetime) -> None:
