@@ -70,9 +70,6 @@ class Reference:
     def _index(self) -> None:
         self._by_key = {p["keyName"]: p for p in self.properties.get("opportunity", [])}
 
-    def copy(self) -> Reference:
-        return Reference(self.accounts, self.contacts, self.workflows.values(), self.properties)
-
     def property(self, key: str) -> dict[str, Any] | None:
         return self._by_key.get(key)
 

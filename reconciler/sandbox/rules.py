@@ -59,11 +59,11 @@ def _is_number(value: object) -> bool:
     )
 
 
-def _is_int(value: object) -> bool:
+def is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _describe(value: object) -> str:
+def describe(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -88,7 +88,7 @@ class _Checker:
     def option(self, key: str, name: str, value: object) -> str:
         if not isinstance(value, str) or not value.strip():
             raise invalid(
-                name, f"{name}: each value must be a non-empty string, got {_describe(value)}"
+                name, f"{name}: each value must be a non-empty string, got {describe(value)}"
             )
         if value not in self.ref.options(key) and (key, value) not in self.new_options:
             if not self.allow_new:
@@ -105,7 +105,7 @@ class _Checker:
 
     def title(self, value: object) -> str:
         if not isinstance(value, str):
-            raise invalid("title", f"title must be a string, got {_describe(value)}")
+            raise invalid("title", f"title must be a string, got {describe(value)}")
         return value
 
     def address(self, value: object) -> list[str]:
@@ -122,7 +122,7 @@ class _Checker:
 
     def trades(self, value: object) -> list[str]:
         if not isinstance(value, list):
-            raise invalid("trades", f"trades must be an array of strings, got {_describe(value)}")
+            raise invalid("trades", f"trades must be an array of strings, got {describe(value)}")
         out: list[str] = []
         for item in value:
             item = self.option(TRADES, "trades", item)
@@ -133,15 +133,15 @@ class _Checker:
     def description(self, value: object) -> str | None:
         if value is not None and not isinstance(value, str):
             raise invalid(
-                "description", f"description must be a string or null, got {_describe(value)}"
+                "description", f"description must be a string or null, got {describe(value)}"
             )
         return value
 
     def _reference(self, name: str, value: object, known: Mapping[int, object]) -> int | None:
         if value is None:
             return None
-        if not _is_int(value):
-            raise invalid(name, f"{name} must be an integer or null, got {_describe(value)}")
+        if not is_int(value):
+            raise invalid(name, f"{name} must be an integer or null, got {describe(value)}")
         assert isinstance(value, int)
         if value not in known:
             raise invalid(name, f"{name}: no {name.removesuffix('Id')} with id {value}")
@@ -158,7 +158,7 @@ class _Checker:
 
     def _number(self, name: str, value: object) -> float | int:
         if not _is_number(value):
-            raise invalid(name, f"{name} must be a number (not null), got {_describe(value)}")
+            raise invalid(name, f"{name} must be a number (not null), got {describe(value)}")
         assert isinstance(value, int | float)
         return value
 
@@ -182,7 +182,7 @@ class _Checker:
 
     def primaryEmail(self, value: object) -> str:
         if not isinstance(value, str):
-            raise invalid("primaryEmail", f"primaryEmail must be a string, got {_describe(value)}")
+            raise invalid("primaryEmail", f"primaryEmail must be a string, got {describe(value)}")
         try:
             validate_email(value, check_deliverability=False, test_environment=True)
         except EmailNotValidError as e:
@@ -193,11 +193,11 @@ class _Checker:
 
     def primaryPhone(self, value: object) -> str:
         if not isinstance(value, str):
-            raise invalid("primaryPhone", f"primaryPhone must be a string, got {_describe(value)}")
+            raise invalid("primaryPhone", f"primaryPhone must be a string, got {describe(value)}")
         return value
 
     def contacts(self, value: object) -> list[int]:
-        if not isinstance(value, list) or not all(_is_int(v) for v in value):
+        if not isinstance(value, list) or not all(is_int(v) for v in value):
             raise invalid("contacts", "contacts must be an array of contact ids (integers)")
         out: list[int] = []
         for contact_id in value:
@@ -213,7 +213,7 @@ class _Checker:
 
     def custom(self, value: object) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise invalid("custom", f"custom must be an object, got {_describe(value)}")
+            raise invalid("custom", f"custom must be an object, got {describe(value)}")
         out: dict[str, Any] = {}
         for key, item in value.items():
             name = f"custom.{key}"
@@ -227,11 +227,11 @@ class _Checker:
         kind = str(prop.get("type", "")).upper()
         if kind == "NUMERIC":
             if not _is_number(value):
-                raise invalid(name, f"{name} must be a number, got {_describe(value)}")
+                raise invalid(name, f"{name} must be a number, got {describe(value)}")
             return value
         if kind == "TEXT":
             if not isinstance(value, str):
-                raise invalid(name, f"{name} must be a string, got {_describe(value)}")
+                raise invalid(name, f"{name} must be a string, got {describe(value)}")
             return value
         if kind == "DATE":
             if not isinstance(value, str) or not _DATE.match(value):
@@ -244,7 +244,7 @@ class _Checker:
         if kind == "DROPDOWN":
             if prop.get("isMultiple"):
                 if not isinstance(value, list):
-                    raise invalid(name, f"{name} takes a list of options, got {_describe(value)}")
+                    raise invalid(name, f"{name} takes a list of options, got {describe(value)}")
                 out: list[str] = []
                 for item in value:
                     option = self.option(key, name, item)
@@ -267,7 +267,7 @@ def _server_fields(body: Mapping[str, Any]) -> dict[str, Any]:
             continue
         value = body[name]
         if name in ("id", "number"):
-            if not _is_int(value) or value < 1:
+            if not is_int(value) or value < 1:
                 raise invalid(name, f"{name} must be a positive integer, got {value!r}")
         elif name == "isActive":
             if not isinstance(value, bool):
@@ -298,11 +298,15 @@ def check_body(
 ) -> Change:
     """Validate a whole body; raise a 400 naming the first offending field."""
     if not isinstance(body, dict):
-        raise invalid(None, f"the request body must be a JSON object, got {_describe(body)}")
+        raise invalid(None, f"the request body must be a JSON object, got {describe(body)}")
     if mode is not Mode.PATCH or require_full:
         for name in REQUIRED:
             if name not in body:
-                why = "on create" if mode is not Mode.PATCH else "on every PATCH by this server"
+                why = {
+                    Mode.PATCH: "on every PATCH by this server",
+                    Mode.CREATE: "to create an opportunity",
+                    Mode.SEED: "in every seed opportunity",
+                }[mode]
                 raise invalid(name, f"{name} is required {why}")
     checker = _Checker(ref, allow_new_options)
     fields: dict[str, Any] = {}
@@ -317,7 +321,8 @@ def check_body(
         elif mode is Mode.SEED and name in SERVER_FIELDS:
             continue
         elif name == "id":
-            raise invalid("id", "id is taken from the path; remove it from the body")
+            where = "taken from the path" if mode is Mode.PATCH else "assigned by the server"
+            raise invalid("id", f"id is {where}; remove it from the body")
         elif name in DERIVED:
             raise invalid(name, f"{name} is read-only: the server derives it")
         elif name in READ_ONLY:
@@ -328,62 +333,6 @@ def check_body(
     if mode is Mode.SEED and "id" not in server:
         raise invalid("id", "every seed opportunity needs an integer id")
     return Change(fields, custom, tuple(checker.new_options), server)
-
-
-def check_contact(body: object, ref: Reference) -> dict[str, Any]:
-    """A `ContactCreate` body, normalised; raises a 400 naming the field."""
-    if not isinstance(body, dict):
-        raise invalid(None, f"the request body must be a JSON object, got {_describe(body)}")
-    known = {
-        "name",
-        "firstName",
-        "lastName",
-        "phones",
-        "emails",
-        "title",
-        "accountIds",
-        "projectIds",
-    }
-    for key in body:
-        if key not in known:
-            raise invalid(key, f"unknown field {key!r}")
-    first, last = body.get("firstName"), body.get("lastName")
-    for key in ("firstName", "lastName", "title"):
-        if body.get(key) is not None and not isinstance(body[key], str):
-            raise invalid(key, f"{key} must be a string")
-    name = body.get("name")
-    if name is None:
-        name = " ".join(p for p in (first, last) if p)
-    if not isinstance(name, str) or not name.strip():
-        raise invalid("name", "name is required (a non-empty string)")
-    for key in ("phones", "emails"):
-        items = body.get(key, [])
-        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-            raise invalid(key, f"{key} must be an array of strings")
-    for email in body.get("emails", []):
-        try:
-            validate_email(email, check_deliverability=False, test_environment=True)
-        except EmailNotValidError as e:
-            raise invalid("emails", f"emails: {email!r} is not a valid email: {e}") from None
-    for key in ("accountIds", "projectIds"):
-        items = body.get(key, [])
-        if not isinstance(items, list) or not all(_is_int(i) for i in items):
-            raise invalid(key, f"{key} must be an array of integers")
-    for account_id in body.get("accountIds", []):
-        if account_id not in ref.accounts:
-            raise invalid("accountIds", f"accountIds: no account with id {account_id}")
-    if first is None and last is None:
-        first, _, last = name.strip().partition(" ")
-    return {
-        "name": name.strip(),
-        "firstName": first or "",
-        "lastName": last or "",
-        "emails": list(body.get("emails", [])),
-        "phones": list(body.get("phones", [])),
-        "title": body.get("title"),
-        "accountIds": list(body.get("accountIds", [])),
-        "projectIds": list(body.get("projectIds", [])),
-    }
 
 
 def new_record(change: Change, *, record_id: int, number: int, now: str) -> dict[str, Any]:

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.sandbox import records
+from reconciler.sandbox.contacts import check_contact, contact_view
 from reconciler.sandbox.errors import SandboxError, invalid, not_found
 from reconciler.sandbox.reference import RECORD_TYPES, Phase, Reference, Workflow
-from reconciler.sandbox.rules import Mode, check_body, check_contact, new_record
+from reconciler.sandbox.rules import Mode, check_body, new_record
 from reconciler.sandbox.search import Condition
 from reconciler.sandbox.seed import Seed, load_seed
 from reconciler.sandbox.store import Filters, Row, Store
@@ -318,7 +319,7 @@ class Service:
                     or any(needle in p for p in c["phones"])
                 ]
             start = (page - 1) * page_size
-            return [self._contact_view(c) for c in items[start : start + page_size]]
+            return [contact_view(c, self.ref) for c in items[start : start + page_size]]
 
     def create_contact(self, body: object) -> dict[str, Any]:
         with self._lock:
@@ -326,23 +327,4 @@ class Service:
             contact["id"] = self.ref.next_contact_id()
             self.ref.contacts[contact["id"]] = contact
             self.store.put_contact(contact)
-            return self._contact_view(contact)
-
-    def _contact_view(self, contact: dict[str, Any]) -> dict[str, Any]:
-        out = {
-            "id": contact["id"],
-            "name": contact["name"],
-            "firstName": contact["firstName"],
-            "lastName": contact["lastName"],
-            "emails": list(contact["emails"]),
-            "phones": list(contact["phones"]),
-            "accounts": [
-                {"id": a, "title": self.ref.accounts[a]}
-                for a in contact["accountIds"]
-                if a in self.ref.accounts
-            ],
-            "projects": [],
-        }
-        if contact.get("title") is not None:
-            out["title"] = contact["title"]
-        return out
+            return contact_view(contact, self.ref)
