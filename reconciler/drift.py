@@ -81,7 +81,7 @@ class Undetectable:
     ids: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class DriftReport:
     drifted: tuple[DriftedRecord, ...]  # newest live edit first
     absent: tuple[AbsentRecord, ...]  # by id
@@ -90,6 +90,9 @@ class DriftReport:
     requests: int = 0  # HTTP requests spent reading live state
     remaining: int | None = None  # the last X-RateLimit-Remaining seen
     checked_at: str | None = None  # when live state was read (ISO 8601, UTC), if the caller knows
+
+    def __repr__(self) -> str:  # see reconciler.plan.Plan.__repr__: never format every record
+        return f"DriftReport({len(self.drifted)} drifted, {len(self.absent)} absent)"
 
     @property
     def has_drift(self) -> bool:

@@ -61,6 +61,18 @@ def select(desired: Sequence[DesiredRecord], targets: Collection[int]) -> list[D
     return [r for r in desired if r.id in wanted]
 
 
+async def read_records(client: ApiClient, ids: Sequence[int], state: State) -> LiveSnapshot:
+    """The live records for `ids` at the least cost; remembers the live count when it learns it.
+
+    With no count remembered, live is assumed to mirror git: as many records as ids.
+    """
+    known = state.live_total if state.live_total is not None else len(ids)
+    snapshot = await read_live(client, ids, known_total=known)
+    if snapshot.total_seen is not None:
+        state.live_total = snapshot.total_seen
+    return snapshot
+
+
 async def compute_plan(
     client: ApiClient,
     desired: Sequence[DesiredRecord],
@@ -69,11 +81,7 @@ async def compute_plan(
     files: Mapping[str, str],
     send_required: bool = False,
 ) -> PlanRun:
-    # With no count remembered, assume live mirrors git: as many records as files.
-    known = state.live_total if state.live_total is not None else len(desired)
-    snapshot = await read_live(client, [r.id for r in desired], known_total=known)
-    if snapshot.total_seen is not None:
-        state.live_total = snapshot.total_seen
+    snapshot = await read_records(client, [r.id for r in desired], state)
     applied = {r.id: state.applied(r.id) for r in desired}
     changes, errors, unchanged = diff_all(
         desired, snapshot.records, applied, send_required=send_required
@@ -104,7 +112,7 @@ async def verify_saved_plan(
     client: ApiClient, plan: Plan, state: State
 ) -> tuple[list[Change], list[Outcome], LiveSnapshot]:
     """Re-read the planned records: the changes still valid, and those refused as stale."""
-    snapshot = await read_live(client, [c.id for c in plan.changes], known_total=state.live_total)
+    snapshot = await read_records(client, [c.id for c in plan.changes], state)
     fresh: list[Change] = []
     stale: list[Outcome] = []
     for change in plan.changes:

@@ -54,6 +54,25 @@ def target_option(f: F) -> F:
     )(f)
 
 
+def report_options(markdown_for: str) -> Callable[[F], F]:
+    """`--format text|json|markdown` and `--no-mask`, shared by plan, show and drift."""
+
+    def decorate(f: F) -> F:
+        f = click.option(
+            "--no-mask", is_flag=True, help="Show emails and phones in full in Markdown."
+        )(f)
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(["text", "json", "markdown"]),
+            default="text",
+            show_default=True,
+            help=f"text for a terminal, json for machines, markdown for {markdown_for}.",
+        )(f)
+
+    return decorate
+
+
 def api_options(f: F) -> F:
     """--api-url, --base-path and --state: where the API is and where applied values are kept."""
     f = click.option(

@@ -15,14 +15,15 @@ from reconciler.cli.common import (
     dir_option,
     load_records,
     load_state,
+    report_options,
     run,
     settings,
     write_text,
 )
 from reconciler.client import ApiClient
 from reconciler.drift import DriftReport, find_drift
+from reconciler.engine import read_records
 from reconciler.errors import ExitCode
-from reconciler.live import read_live
 from reconciler.plan import DesiredRecord
 from reconciler.render.drift import render_markdown, render_text
 from reconciler.state import State
@@ -43,7 +44,7 @@ def now_utc() -> str:
 async def read_drift(client: ApiClient, records: list[DesiredRecord], state: State) -> DriftReport:
     """Read the live records the files name, at the least cost, and compare them."""
     checked_at = now_utc()
-    snapshot = await read_live(client, [r.id for r in records], known_total=state.live_total)
+    snapshot = await read_records(client, [r.id for r in records], state)
     return find_drift(
         records,
         snapshot.records,
@@ -55,14 +56,7 @@ async def read_drift(client: ApiClient, records: list[DesiredRecord], state: Sta
 
 @click.command("drift")
 @dir_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="text for a terminal, json for machines, markdown for a GitHub issue.",
-)
+@report_options("a GitHub issue")
 @click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -73,7 +67,6 @@ async def read_drift(client: ApiClient, records: list[DesiredRecord], state: Sta
     is_flag=True,
     help="Exit 2 when there is drift (missing and archived records included), 0 when none.",
 )
-@click.option("--no-mask", is_flag=True, help="Show emails and phones in full in Markdown.")
 @api_options
 def command(
     directory: Path,

@@ -14,6 +14,7 @@ from reconciler.cli.common import (
     dir_option,
     load_records,
     load_state,
+    report_options,
     run,
     settings,
     target_option,
@@ -46,14 +47,7 @@ def plan_exit_code(plan: Plan, detailed: bool) -> ExitCode:
 @click.command("plan")
 @dir_option
 @target_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="text for a terminal, json for machines, markdown for a pull-request comment.",
-)
+@report_options("a pull-request comment")
 @click.option(
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -64,7 +58,6 @@ def plan_exit_code(plan: Plan, detailed: bool) -> ExitCode:
     is_flag=True,
     help="Exit 2 when there are changes, 0 when there are none (1 on error).",
 )
-@click.option("--no-mask", is_flag=True, help="Show emails and phones in full in Markdown.")
 @click.option(
     "--send-required",
     is_flag=True,

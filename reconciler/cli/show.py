@@ -13,22 +13,14 @@ from pathlib import Path
 import click
 
 from reconciler.cli.apply import read_plan_file
-from reconciler.cli.common import color_for
+from reconciler.cli.common import color_for, report_options
 from reconciler.cli.plan import render
 from reconciler.errors import ExitCode
 
 
 @click.command("show")
 @click.argument("planfile", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="text for a terminal, json for machines, markdown for a pull-request comment.",
-)
-@click.option("--no-mask", is_flag=True, help="Show emails and phones in full in Markdown.")
+@report_options("a pull-request comment")
 def command(planfile: Path, fmt: str, no_mask: bool) -> ExitCode:
     """Show a saved plan without talking to the API.
 
