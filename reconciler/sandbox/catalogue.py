@@ -59,6 +59,22 @@ _WORKFLOWS = [
 ]
 
 
+# The company's staff, for the read-only people fields of generated records.
+USERS = (
+    (101, "Jordan", "Blake", "+1 512-555-0190"),
+    (102, "Renee", "Alvarez", "+1 512-555-0191"),
+    (103, "Marcus", "Lee", None),
+)
+
+
+def user(index: int) -> dict[str, Any]:
+    """An `OpportunityOwner`-shaped staff member."""
+    uid, first, last, phone = USERS[index]
+    email = f"{first}.{last}@brightpath-energy.example.com".lower()
+    return {"id": uid, "firstName": first, "lastName": last, "email": email,
+            "phone": phone, "avatarUrl": None}  # fmt: skip
+
+
 def _prop(
     name: str, key: str, kind: str, options: list[str] | None = None, *, multiple: bool = False
 ) -> dict[str, Any]:

@@ -319,6 +319,7 @@ def generate(n: int, rng_seed: int = 0) -> dict[str, Any]:
         account_id = rng.choice((201, 202, 203, 204, 205, None, None, None))
         title = f"{last} {suffix}" if account_id is None or rng.random() > 0.05 else ""
         lead = rng.choice(("referral", "web", "home show"))
+        owner = rng.randrange(len(catalogue.USERS))
         record: dict[str, Any] = {
             "id": i,
             "title": title,
@@ -345,6 +346,9 @@ def generate(n: int, rng_seed: int = 0) -> dict[str, Any]:
             "contacts": sorted(rng.sample(range(501, 511), rng.randint(0, 2))),
             "custom": _custom(rng, trades, utility, created),
             "isActive": rng.random() > 0.03,
+            "owner": catalogue.user(owner),
+            "salesRep": catalogue.user(rng.randrange(len(catalogue.USERS))),
+            "createdBy": {k: v for k, v in catalogue.user(owner).items() if k != "phone"},
             "createdAt": format_ms(to_ms(created)),
             "updatedAt": format_ms(to_ms(updated)),
         }
