@@ -102,10 +102,16 @@ def settings(api_url: str | None, base_path: str | None, **overrides: Any) -> Cl
     return ClientSettings.from_env(os.environ, api_url=api_url, base_path=base_path, **overrides)
 
 
-def shown_path(path: Path) -> str:
-    """A path as users see it in messages and plans: relative to the working folder if below it."""
+def shown_path(path: Path, cwd: Path | None = None) -> str:
+    """A path as users see it in messages and plans: relative to the working folder if below it.
+
+    Lexical only (no symlink resolution): it runs once per file, 10,000 times for a large
+    company, and a relative path the user gave is already what they expect to see.
+    """
+    if not path.is_absolute():
+        return path.as_posix()
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        return path.relative_to(cwd or Path.cwd()).as_posix()
     except ValueError:
         return path.as_posix()
 
@@ -123,8 +129,9 @@ def load_records(directory: Path) -> tuple[list[DesiredRecord], dict[str, str]]:
             "nothing was read from or sent to the API",
             hint=f"fix the files above (`reconciler validate {directory}` lists them)",
         )
+    cwd = Path.cwd()
     records = [
-        DesiredRecord(int(doc.data["id"]), shown_path(doc.path), doc.data, doc.digest)
+        DesiredRecord(int(doc.data["id"]), shown_path(doc.path, cwd), doc.data, doc.digest)
         for doc in desired.documents
     ]
     return records, {r.file: r.digest for r in records}
