@@ -14,8 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from reconciler.fields import FIELDS, KEY, REQUIRED_ON_PATCH, Compare, Field
 
 
@@ -87,6 +85,8 @@ def values_equal(compare: Compare, desired: Any, live: Any) -> bool:
         return False
     if not _same_kind(desired, live):
         return False
+    from deepdiff import DeepDiff  # the rare case; importing it costs every plan ~20 ms
+
     ignore_order = compare is Compare.SET or compare is Compare.MERGE
     return not DeepDiff(desired, live, ignore_order=ignore_order, ignore_numeric_type_changes=True)
 

@@ -99,10 +99,18 @@ class Document:
     def _positions(self) -> dict[tuple[Key, ...], tuple[int, int]]:
         # Computed on first use only; cached_property writes straight into the instance dict,
         # which a frozen dataclass allows.
-        if not self.source or CParser is None:
+        source = self.source
+        if not source:
+            # A document checked in a worker process travels without its bytes (they would
+            # double what crosses the process boundary): read them again, best effort.
+            try:
+                source = self.path.read_bytes()
+            except OSError:
+                return {}
+        if CParser is None:
             return {}
         try:
-            root = _StrictParser(self.source).get_single_node()
+            root = _StrictParser(source).get_single_node()
         except yaml.YAMLError:  # cannot happen for bytes that loaded; positions are best effort
             return {}
         positions: dict[tuple[Key, ...], tuple[int, int]] = {}

@@ -22,11 +22,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import email_validator
-import jsonschema
-from jsonschema import Draft202012Validator, FormatChecker, ValidationError
+
+if TYPE_CHECKING:  # imported when a file is invalid: every plan would pay ~40 ms for it otherwise
+    import jsonschema
+    from jsonschema import ValidationError
 
 from reconciler.fields import READ_ONLY
 from reconciler.loader import Key, format_field
@@ -104,6 +106,9 @@ def _fast_check() -> Check:
 
 @cache
 def _detailed_validator() -> jsonschema.protocols.Validator:
+    import jsonschema
+    from jsonschema import Draft202012Validator, FormatChecker
+
     format_checker = FormatChecker(formats=())
     format_checker.checks("email", raises=email_validator.EmailNotValidError)(_is_email)
     strict = jsonschema.validators.extend(  # type: ignore[no-untyped-call]

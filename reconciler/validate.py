@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from reconciler import schema
 from reconciler.errors import ReconcilerError
@@ -143,7 +144,23 @@ def _check_all(files: list[Path]) -> list[_Checked]:
     chunks = [files[i : i + size] for i in range(0, len(files), size)]
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        return [checked for part in pool.map(_check_chunk, chunks) for checked in part]
+        results = pool.map(_check_chunk_compact, chunks)
+        checked = [item for part in results for item in part]
+    # Rebuilt here from plain values: Path objects and file bytes cost more to pickle than
+    # the parsing they would save.
+    return [
+        (None if data is None else Document(file, data, digest), problems)
+        for file, (data, digest, problems) in zip(files, checked, strict=True)
+    ]
+
+
+def _check_chunk_compact(
+    files: list[Path],
+) -> list[tuple[dict[str, Any] | None, str, list[Problem]]]:
+    return [
+        (None, "", problems) if document is None else (document.data, document.digest, problems)
+        for document, problems in _check_chunk(files)
+    ]
 
 
 def worker_count() -> int:

@@ -94,9 +94,10 @@ def command(
 
     result, _ = run(go)
     plan = result.plan
+    shown = render(plan, fmt, masked=not no_mask, color=color_for(sys.stdout))
     if out is not None:
-        write_text(out, plan.to_json())
-    click.echo(render(plan, fmt, masked=not no_mask, color=color_for(sys.stdout)), nl=False)
+        write_text(out, shown if fmt == "json" else plan.to_json())
+    click.echo(shown, nl=False)
     if out is not None:
         click.echo(f"Saved the plan to {out}; apply it with `reconciler apply {out}`.", err=True)
     return plan_exit_code(plan, detailed_exitcode)

@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 import httpx
+import orjson
 from tenacity import (
     AsyncRetrying,
     retry_if_exception,
@@ -249,7 +250,9 @@ class ApiClient:
             self.throttled += 1
         if response.is_success:
             try:
-                return response.json()
+                # orjson: a 10,000-record listing is ~19 MB of JSON, and the standard decoder
+                # spent 0.2 s of a plan's 0.7 s read on it. Its errors are ValueErrors too.
+                return orjson.loads(response.content)
             except ValueError:
                 raise self._unexpected(
                     method, path, "JSON", response.text[:200], record_id=record_id
