@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
+from sandbox_process import control, start_sandbox
 
 from reconciler.cli.common import load_records
 from reconciler.client import ApiClient, ClientSettings
@@ -65,24 +65,6 @@ def drift(records: list[dict[str, Any]], count: int, rng: random.Random) -> None
         data["value"] = round(float(data.get("value", 0)) + 1250.0, 2)
 
 
-def start_sandbox(seed_file: Path) -> tuple[subprocess.Popen[str], str, str]:
-    cmd = [
-        sys.executable, "-m", "reconciler", "sandbox", "--port", "0", "--seed", str(seed_file),
-        "--rate-per-second", "100000", "--rate-per-day", "10000000",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    url = key = ""
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith("Sandbox listening on "):
-            url = line.split()[3]
-        elif line.startswith("API key: "):
-            key = line.split(": ", 1)[1].strip()
-        if url and key:
-            return proc, url, key
-    raise SystemExit("the sandbox did not start: " + (proc.stderr.read() if proc.stderr else ""))
-
-
 def parse_only(files: list[Path]) -> float:
     best = float("inf")
     for _ in range(3):
@@ -108,14 +90,6 @@ def run_plan_cli(folder: Path, out: Path, env: dict[str, str]) -> tuple[float, i
         err = proc.stderr.read().decode() if proc.stderr else ""
         raise SystemExit(f"plan failed with exit {code}: {err}")
     return wall, code, usage.ru_maxrss / 1024
-
-
-def control(url: str, key: str, method: str, path: str, body: Any = None) -> Any:
-    response = httpx.request(
-        method, f"{url}/_sandbox/{path}", json=body, headers={"x-api-key": key}, timeout=60
-    )
-    response.raise_for_status()
-    return response.json() if response.content else None
 
 
 def measure_apply(url: str, key: str, folder: Path) -> tuple[int, float, int, int]:

@@ -19,46 +19,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
+from sandbox_process import control, start_sandbox
 
 from reconciler.client import ApiClient, ClientSettings
 from reconciler.sandbox import generate
 
 RECORDS = 1000
-
-
-def start_sandbox(seed_file: Path, rate: int) -> tuple[subprocess.Popen[str], str, str]:
-    cmd = [
-        sys.executable, "-m", "reconciler", "sandbox", "--port", "0", "--seed", str(seed_file),
-        "--rate-per-second", str(rate), "--rate-per-day", "10000000",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    url = key = ""
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith("Sandbox listening on "):
-            url = line.split()[3]
-        elif line.startswith("API key: "):
-            key = line.split(": ", 1)[1].strip()
-        if url and key:
-            return proc, url, key
-    raise SystemExit("the sandbox did not start: " + (proc.stderr.read() if proc.stderr else ""))
-
-
-def control(url: str, key: str, method: str, path: str, body: Any = None) -> Any:
-    response = httpx.request(
-        method, f"{url}/_sandbox/{path}", json=body, headers={"x-api-key": key}, timeout=60
-    )
-    response.raise_for_status()
-    return response.json() if response.content else None
 
 
 def burst(
@@ -107,7 +79,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         seed_file = Path(tmp) / "seed.json"
         seed_file.write_text(json.dumps(generate(RECORDS)), encoding="utf-8")
-        proc, url, key = start_sandbox(seed_file, args.rate)
+        proc, url, key = start_sandbox(
+            seed_file, rate_per_second=args.rate, rate_per_day=10_000_000
+        )
         try:
             settings = ClientSettings(
                 base_url=f"{url}/v1",

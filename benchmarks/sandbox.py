@@ -22,36 +22,14 @@ import json
 import random
 import re
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
+from sandbox_process import start_sandbox
 
 from reconciler.sandbox import generate
-
-
-def start(seed_file: Path) -> tuple[subprocess.Popen[str], str, str]:
-    command = [
-        sys.executable, "-m", "reconciler", "sandbox", "--port", "0", "--seed", str(seed_file),
-        "--rate-per-second", "1000000", "--rate-per-day", "1000000000",
-    ]  # fmt: skip
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert proc.stdout is not None
-    url = key = ""
-    for line in proc.stdout:
-        if m := re.search(r"listening on (\S+)", line):
-            url = m.group(1)
-        if m := re.match(r"API key: (\S+)", line):
-            key = m.group(1)
-        if line.startswith("Press Ctrl-C"):
-            break
-    if not url or not key:
-        proc.kill()
-        raise SystemExit("the sandbox did not start")
-    return proc, url, key
 
 
 def page_times(url: str, key: str, records: int, samples: int) -> list[float]:
@@ -137,7 +115,7 @@ def main() -> None:
         seed_file = Path(tmp) / "seed.json"
         seed_file.write_text(json.dumps(seed))
         started = time.perf_counter()
-        proc, url, key = start(seed_file)
+        proc, url, key = start_sandbox(seed_file)
         elapsed = time.perf_counter() - started
         print(f"sandbox with {args.records:,} records started in {elapsed:.2f} s")
         try:
