@@ -60,6 +60,16 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     help="Refuse a PATCH without title, address and trades, as the published schema says.",
 )
 @click.option(
+    "--normalize-phones",
+    is_flag=True,
+    help="Store phones as +1XXXXXXXXXX (a server that rewrites values; CONTRACT question 4).",
+)
+@click.option(
+    "--replace-custom",
+    is_flag=True,
+    help="PATCH replaces custom instead of merging it (CONTRACT question 1's other answer).",
+)
+@click.option(
     "--latency", type=click.FloatRange(0, 60), default=0.0, help="Seconds added to every answer."
 )
 @click.option(
@@ -90,6 +100,8 @@ def command(
     rate_per_second: int,
     rate_per_day: int,
     require_full_patch: bool,
+    normalize_phones: bool,
+    replace_custom: bool,
     latency: float,
     jitter: float,
     error_rate: float,
@@ -125,6 +137,8 @@ def command(
             rate_per_second=rate_per_second,
             rate_per_day=rate_per_day,
             require_full_patch=require_full_patch,
+            normalize_phones=normalize_phones,
+            replace_custom=replace_custom,
             faults=faults,
             db=db,
             host=host,

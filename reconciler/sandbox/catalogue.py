@@ -1,4 +1,4 @@
-"""The example company's reference data (notes/catalogue.md): the sandbox's defaults.
+"""The example company's reference data, which opportunities/ uses: the sandbox's defaults.
 
 A seed that leaves out `accounts`, `contacts`, `workflows` or `properties` gets these, so a test
 seed can list just the opportunities it needs. `seed.generate` builds its records from them too.

@@ -111,15 +111,19 @@ class SandboxConfig:
 
     `api_key` is generated when None. `extra_api_keys` are further accepted keys, each with its
     own rate-limit windows. `require_full_patch` makes PATCH demand title, address and trades, as
-    the published schema literally says. `db` is a SQLite file (state survives a restart) or None
-    (memory). A non-loopback `host` is refused unless `allow_remote`: the sandbox has a
-    published key and no TLS.
+    the published schema literally says. `normalize_phones` and `replace_custom` emulate the
+    other answers to CONTRACT's open questions 4 and 1: a server that stores phones in its own
+    format (+1XXXXXXXXXX), and one whose PATCH replaces `custom` instead of merging it. `db` is a
+    SQLite file (state survives a restart) or None (memory). A non-loopback `host` is refused
+    unless `allow_remote`: the sandbox has a published key and no TLS.
     """
 
     api_key: str | None = None
     rate_per_second: int = 100
     rate_per_day: int = 5000
     require_full_patch: bool = False
+    normalize_phones: bool = False
+    replace_custom: bool = False
     faults: Faults = field(default_factory=Faults)
     db: str | Path | None = None
     extra_api_keys: tuple[str, ...] = ()

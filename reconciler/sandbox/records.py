@@ -179,6 +179,12 @@ def phone_digits(text: str) -> str:
     return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
 
 
+def e164(text: str) -> str:
+    """How a normalising server stores a phone: +1 and ten digits for US numbers."""
+    digits = phone_digits(text)
+    return f"+1{digits}" if len(digits) == 10 else text
+
+
 # --- views --------------------------------------------------------------------------------------
 
 

@@ -127,6 +127,8 @@ def start_sandbox(seed: SeedSource = None, config: SandboxConfig | None = None) 
         config.db,
         seed_given=seed is not None,
         require_full_patch=config.require_full_patch,
+        normalize_phones=config.normalize_phones,
+        replace_custom=config.replace_custom,
     )
     runtime = Runtime(
         service=service,

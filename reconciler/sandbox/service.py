@@ -50,12 +50,16 @@ class Service:
         *,
         seed_given: bool,
         require_full_patch: bool = False,
+        normalize_phones: bool = False,
+        replace_custom: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._lock = threading.RLock()
         self._clock = clock
         self._last_ms = 0
         self.require_full_patch = require_full_patch
+        self.normalize_phones = normalize_phones
+        self.replace_custom = replace_custom
         self.store = Store(db)
         if self.store.initialised:
             if seed_given:
@@ -179,7 +183,13 @@ class Service:
                 allow_new_options=allow_new_options,
                 require_full=self.require_full_patch,
             )
-            new, changed = records.apply(stored, change.fields, change.custom)
+            fields, custom = change.fields, change.custom
+            if self.normalize_phones and isinstance(fields.get("primaryPhone"), str):
+                fields = {**fields, "primaryPhone": records.e164(fields["primaryPhone"])}
+            if self.replace_custom and custom is not None:
+                # The other answer to open question 1: the body's `custom` is the whole object.
+                stored = {**stored, "custom": {}}
+            new, changed = records.apply(stored, fields, custom)
             if not changed:
                 return self.store.view(record_id, include_archived=False) or "null"
             self._touch(new)

@@ -234,3 +234,34 @@ def test_failed_patch_is_reported_with_the_api_message_and_the_rest_proceed(
     assert "1 applied, 1 failed" in out
     assert "contacts" in out
     assert world.live(1)["value"] == 5
+
+
+def test_a_server_that_rewrites_a_value_gives_a_warning_naming_file_and_field(
+    make_world: Any,
+) -> None:
+    world = make_world(
+        [record(1, primaryPhone="+15125550100")],
+        [record(1, primaryPhone="512-555-0142")],
+        SandboxConfig(normalize_phones=True),
+    )
+    code, out, _ = world.apply()
+    assert code == ExitCode.OK  # applied; the rewrite is a warning, not a failure
+    assert (
+        "warning: opportunity 1 (" in out
+        and 'primaryPhone: the server stored "+15125550142" instead of "512-555-0142"' in out
+    )
+    # Until the file says what the server stores, every plan shows the field as a change.
+    assert world.plan("--detailed-exitcode")[0] == ExitCode.CHANGES
+    world.write(record(1, primaryPhone="+15125550142"))
+    assert world.plan("--detailed-exitcode")[0] == ExitCode.OK
+
+
+def test_a_server_that_replaces_custom_instead_of_merging_is_an_error(make_world: Any) -> None:
+    world = make_world(
+        [record(1, custom={"financing_type": "Loan", "utility_company": "Austin Energy"})],
+        [record(1, custom={"financing_type": "Cash"})],
+        SandboxConfig(replace_custom=True),
+    )
+    code, out, _ = world.apply()
+    assert code == ExitCode.ERROR
+    assert "custom keys utility_company vanished after the PATCH" in out

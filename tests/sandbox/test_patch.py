@@ -245,3 +245,27 @@ def test_require_full_patch_demands_title_address_and_trades() -> None:
         }
         accepted = patch(api, full)
         assert accepted.status_code == 200 and accepted.json()["value"] == 2000
+
+
+def test_normalize_phones_stores_the_servers_own_format() -> None:
+    with (
+        run_sandbox(seed(), SandboxConfig(normalize_phones=True)) as sb,
+        client_for(sb, sb.api_key) as api,
+    ):
+        answer = patch(api, {"primaryPhone": "(512) 555-0199"})
+        assert answer.status_code == 200 and answer.json()["primaryPhone"] == "+15125550199"
+        other = patch(api, {"primaryPhone": "+44 20 7946 0958"})  # not a US number: kept
+        assert other.json()["primaryPhone"] == "+44 20 7946 0958"
+
+
+def test_replace_custom_drops_the_keys_a_patch_leaves_out() -> None:
+    with (
+        run_sandbox(seed(), SandboxConfig(replace_custom=True)) as sb,
+        client_for(sb, sb.api_key) as api,
+    ):
+        before = api.get("/opportunities/1").json()["custom"]
+        assert len(before) > 1
+        answer = patch(api, {"custom": {"financing_type": "Cash"}})
+        assert answer.json()["custom"] == {"financing_type": "Cash"}
+        untouched = patch(api, {"value": 5})  # no custom in the body: custom stays
+        assert untouched.json()["custom"] == {"financing_type": "Cash"}
