@@ -208,11 +208,14 @@ async def apply_changes(
             )
         except ReconcilerError as e:
             return Outcome(change.id, change.file, Status.FAILED, str(e))
+        warnings, errors = check_response(change, live.get(change.id), response)
         written = write_only_values(change.patch)
         if written:
             state.record_applied(change.id, written)
-            state.save()
-        warnings, errors = check_response(change, live.get(change.id), response)
+            try:
+                state.save()
+            except ReconcilerError as e:  # the PATCH did apply: say so, and what was not kept
+                errors += (f"opportunity {change.id} ({change.file}): applied, but {e}",)
         return Outcome(change.id, change.file, Status.APPLIED, "", warnings, errors)
 
     async def worker() -> None:

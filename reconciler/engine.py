@@ -20,6 +20,7 @@ from reconciler.apply import (
     apply_changes,
     check_guards,
     stale_fields,
+    write_only_values,
 )
 from reconciler.catalogue import Catalogue, needs_catalogue
 from reconciler.client import ApiClient
@@ -165,6 +166,8 @@ async def run_apply(
             allow_new_options=options.allow_new_options,
             remaining=client.last_remaining,
         )
+    if any(write_only_values(c.patch) for c in changes):
+        state.save()  # a state file that cannot be written stops the apply before any PATCH
     for outcome in stale:
         on_outcome(outcome)
     outcomes = await apply_changes(

@@ -265,3 +265,13 @@ def test_a_server_that_replaces_custom_instead_of_merging_is_an_error(make_world
     code, out, _ = world.apply()
     assert code == ExitCode.ERROR
     assert "custom keys utility_company vanished after the PATCH" in out
+
+
+def test_an_unwritable_state_file_stops_apply_before_any_patch(make_world: Any) -> None:
+    world = make_world([record(1)], [record(1, status="ACTIVE")])
+    # Readable as "no state yet", not writable even by root: /proc takes no new folders.
+    state = "/proc/reconciler-test/state.json"
+    code, _, err = world.run("apply", "--dir", str(world.dir), "--state", state, "--auto-approve")
+    assert code == ExitCode.ERROR
+    assert "Cannot write the state file" in err
+    assert world.patches() == []
