@@ -63,6 +63,8 @@ class LazyGroup(click.Group):
             return None
         command = importlib.import_module(COMMANDS[cmd_name]).command
         assert isinstance(command, click.Command)
+        if command.epilog is None:  # every command's --help states the shared exit codes
+            command.epilog = EXIT_CODES_HELP
         return command
 
     @staticmethod
