@@ -20,6 +20,7 @@ from reconciler.cli.common import (
     load_records,
     load_state,
     run,
+    send_required_option,
     settings,
     target_option,
     write_text,
@@ -129,11 +130,7 @@ def confirm(count: int) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Also write the outcome as Markdown to this file (for a CI job summary).",
 )
-@click.option(
-    "--send-required",
-    is_flag=True,
-    help="Add title, address and trades to every PATCH (servers enforcing the published schema).",
-)
+@send_required_option
 @api_options
 def command(
     planfile: Path | None,

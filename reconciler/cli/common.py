@@ -54,6 +54,16 @@ def target_option(f: F) -> F:
     )(f)
 
 
+def send_required_option(f: F) -> F:
+    """`--send-required`, for plan and apply (it changes the PATCH bodies a plan holds)."""
+    return click.option(
+        "--send-required",
+        is_flag=True,
+        help="Add title, address and trades to every PATCH (servers enforcing the published "
+        "schema).",
+    )(f)
+
+
 def report_options(markdown_for: str) -> Callable[[F], F]:
     """`--format text|json|markdown` and `--no-mask`, shared by plan, show and drift."""
 

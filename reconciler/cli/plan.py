@@ -16,6 +16,7 @@ from reconciler.cli.common import (
     load_state,
     report_options,
     run,
+    send_required_option,
     settings,
     target_option,
     write_text,
@@ -58,11 +59,7 @@ def plan_exit_code(plan: Plan, detailed: bool) -> ExitCode:
     is_flag=True,
     help="Exit 2 when there are changes, 0 when there are none (1 on error).",
 )
-@click.option(
-    "--send-required",
-    is_flag=True,
-    help="Add title, address and trades to every PATCH (servers enforcing the published schema).",
-)
+@send_required_option
 @api_options
 def command(
     directory: Path,
