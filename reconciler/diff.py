@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.fields import FIELDS, KEY, REQUIRED_ON_PATCH, Compare, Field
+from reconciler.fields import FIELDS, REQUIRED_ON_PATCH, Compare, Field
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,15 +189,3 @@ def field_still_equal(field: str, expected: Any, live: Mapping[str, Any]) -> boo
 def is_readable(field: str) -> bool:
     """Whether GET returns the field (write-only fields cannot be checked by reading)."""
     return field.startswith("custom.") or not FIELDS[field].write_only
-
-
-__all__ = [
-    "KEY",
-    "FieldChange",
-    "RecordDiff",
-    "diff_record",
-    "field_still_equal",
-    "is_readable",
-    "live_value",
-    "values_equal",
-]
