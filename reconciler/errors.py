@@ -35,3 +35,7 @@ class ReconcilerError(Exception):
 
 class ConfigError(ReconcilerError):
     """A missing or invalid setting: API key, URL, state file, option combination."""
+
+
+class StateLocked(ReconcilerError):
+    """Another process holds the state file's lock (`reconciler.lock`): one writer at a time."""

@@ -24,6 +24,7 @@ from typing import Any, Final
 
 from reconciler.errors import ConfigError
 from reconciler.fields import FIELDS
+from reconciler.lock import state_lock
 
 DEFAULT_PATH: Final = Path(".reconciler/state.json")
 FORMAT_VERSION: Final = "1"
@@ -55,6 +56,11 @@ class State:
         }
         self._live_total = live_total
         self._lock = threading.RLock()
+        # What this process changed since it loaded the file: `save` merges exactly this into
+        # what is on disk then, so that it never drops what another process wrote meanwhile.
+        # Values given here count as this process's own (`load` clears them).
+        self._dirty: dict[int, dict[str, Any]] = copy.deepcopy(self._records)
+        self._dirty_total = live_total is not None
 
     @classmethod
     def load(cls, path: Path | str = DEFAULT_PATH) -> State:
@@ -76,7 +82,10 @@ class State:
                 f"{path}:{e.lineno}:{e.colno}: the state file is not valid JSON ({e.msg}).",
                 hint=f"restore it from a backup, or delete it; {_WITHOUT_IT}",
             ) from None
-        return cls(path, *_parse(path, data))
+        state = cls(path, *_parse(path, data))
+        state._dirty.clear()
+        state._dirty_total = False
+        return state
 
     @property
     def live_total(self) -> int | None:
@@ -88,6 +97,7 @@ class State:
     def live_total(self, value: int | None) -> None:
         with self._lock:
             self._live_total = value
+            self._dirty_total = True
 
     def applied(self, record_id: int) -> Mapping[str, Any]:
         """The write-only values this tool last applied to a record (empty if none)."""
@@ -105,6 +115,7 @@ class State:
             return
         with self._lock:
             self._records.setdefault(record_id, {}).update(kept)
+            self._dirty.setdefault(record_id, {}).update(copy.deepcopy(kept))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form, records sorted by id so that the file diffs cleanly."""
@@ -120,8 +131,15 @@ class State:
             }
 
     def save(self) -> None:
-        """Write the file atomically: a reader sees the old content or the new, never a mix."""
-        with self._lock:
+        """Merge this process's changes into the file and write it atomically.
+
+        Under the state file's lock (`reconciler.lock`, re-entrant: the commands already hold
+        it): the file is read again, the values this process recorded since it loaded are laid
+        over it, and the result replaces the file (a reader sees the old content or the new,
+        never a mix). An entry another process wrote is kept.
+        """
+        with self._lock, state_lock(self.path):
+            self._merge_from_disk()
             text = json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
             directory = self.path.parent
             try:
@@ -144,6 +162,26 @@ class State:
                     f"Cannot write the state file {self.path}: {e}.",
                     hint="check that its directory is writable, or pass another file with --state",
                 ) from None
+            self._dirty.clear()
+            self._dirty_total = False
+
+    def _merge_from_disk(self) -> None:
+        """Take what is on disk now as the base, and lay this process's changes over it."""
+        try:
+            on_disk = State.load(self.path)
+        except ConfigError as e:
+            raise ConfigError(
+                f"Cannot save the state file {self.path}: it changed since it was read and can "
+                f"no longer be read ({e.message})",
+                hint="restore it from a backup, or delete it; the write-only values applied by "
+                "this run are in its report",
+            ) from None
+        records = on_disk._records
+        for rid, fields in self._dirty.items():
+            records.setdefault(rid, {}).update(copy.deepcopy(fields))
+        self._records = records
+        if not self._dirty_total:
+            self._live_total = on_disk._live_total
 
 
 def _parse(path: Path, data: Any) -> tuple[dict[int, dict[str, Any]], int | None]:

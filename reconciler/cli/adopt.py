@@ -8,7 +8,15 @@ from pathlib import Path
 import click
 
 from reconciler.adopt import Adopted, adopt_record
-from reconciler.cli.common import api_options, dir_option, load_records, load_state, run, settings
+from reconciler.cli.common import (
+    api_options,
+    dir_option,
+    load_records,
+    load_state,
+    run,
+    settings,
+    with_state_lock,
+)
 from reconciler.cli.drift import read_drift
 from reconciler.client import ApiClient
 from reconciler.drift import DriftReport
@@ -27,6 +35,7 @@ def _line(a: Adopted) -> str:
 @click.argument("ids", nargs=-1, type=click.IntRange(min=1), metavar="[ID]...")
 @dir_option
 @api_options
+@with_state_lock("adopt")
 def command(
     ids: tuple[int, ...],
     directory: Path,

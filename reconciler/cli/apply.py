@@ -23,6 +23,7 @@ from reconciler.cli.common import (
     send_required_option,
     settings,
     target_option,
+    with_state_lock,
     write_text,
 )
 from reconciler.client import ApiClient
@@ -132,6 +133,7 @@ def confirm(count: int) -> None:
 )
 @send_required_option
 @api_options
+@with_state_lock("apply")
 def command(
     planfile: Path | None,
     directory: Path,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
 import sys
@@ -21,6 +22,7 @@ import click
 from reconciler.cli.validate import resolve_format
 from reconciler.client import BASE_PATHS, ClientSettings
 from reconciler.errors import ReconcilerError
+from reconciler.lock import state_lock
 from reconciler.plan import DesiredRecord
 from reconciler.state import State
 from reconciler.validate import format_problems, load_desired
@@ -105,6 +107,21 @@ def api_options(f: F) -> F:
         metavar="URL",
         help="API base URL.  [env: COPERNIQ_API_URL; default: https://api.coperniq.io/v1]",
     )(f)
+
+
+def with_state_lock(command: str) -> Callable[[F], F]:
+    """Run a command holding the state file's lock (`reconciler.lock`), taken before anything
+    else: a second writer on the same state file fails at once, naming the holder."""
+
+    def decorate(f: F) -> F:
+        @functools.wraps(f)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with state_lock(kwargs["state_path"], command=command):
+                return f(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 def settings(api_url: str | None, base_path: str | None, **overrides: Any) -> ClientSettings:

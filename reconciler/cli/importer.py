@@ -11,7 +11,14 @@ from typing import Any
 
 import click
 
-from reconciler.cli.common import api_options, dir_option, load_state, run, settings
+from reconciler.cli.common import (
+    api_options,
+    dir_option,
+    load_state,
+    run,
+    settings,
+    with_state_lock,
+)
 from reconciler.client import ApiClient
 from reconciler.errors import ExitCode
 from reconciler.importer import (
@@ -144,6 +151,7 @@ def _report(
     help="Replace the file of a record that already has one (by default it is kept).",
 )
 @api_options
+@with_state_lock("import")
 def command(
     import_all: bool,
     ids: tuple[int, ...],
