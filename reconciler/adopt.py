@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import schema
+from reconciler.atomic import write_atomic
 from reconciler.drift import DriftedRecord
 from reconciler.errors import ReconcilerError
 from reconciler.fields import FIELDS
 from reconciler.loader import parse
-from reconciler.yamlfile import edit_document, write_atomic
+from reconciler.yamlfile import edit_document
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from reconciler.diff import field_still_equal, is_readable, live_value
-from reconciler.errors import ReconcilerError
+from reconciler.errors import ReconcilerError, Refused
 from reconciler.fields import FIELDS
 from reconciler.plan import Change, Plan
 from reconciler.render import format_value
@@ -74,10 +74,6 @@ class AppliedState(Protocol):
     def record_applied(self, record_id: int, fields: Mapping[str, Any]) -> None: ...
 
     def save(self) -> None: ...
-
-
-class Refused(ReconcilerError):
-    """The apply was refused before any request was sent."""
 
 
 def default_max_changes(managed: int) -> int:

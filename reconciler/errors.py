@@ -1,13 +1,41 @@
-"""The errors a user can act on, and the exit codes every command shares.
+"""Every error a user can act on, in one tree, and the exit codes every command shares.
 
 Every expected failure is a `ReconcilerError` whose message says what is wrong, where
-(file:line, record id, field) and what to do. The CLI prints it without a traceback and exits
-1; anything else is a bug and exits `EXIT_BUG`. Nothing here prints.
+(file:line, record id, field) and what to do, with an optional `hint`. The CLI prints it without
+a traceback and exits `ExitCode.ERROR` (1); anything else is a bug and exits `ExitCode.BUG` (70)
+with "this is a bug". Nothing here prints.
+
+The tree (in the manner of httpx's `_exceptions.py`: new errors go here, nowhere else):
+
+    ReconcilerError
+    ├── ConfigError          a setting: API key, URL, state file, option combination
+    ├── StateLocked          another process holds the state file's lock
+    ├── DesiredPathError     a --dir/path argument that holds no desired state
+    ├── LoadError            a file that is not strict YAML (carries its `Location`)
+    ├── FileEditError        a file `adopt` cannot edit safely
+    ├── WriteError           an output file that cannot be written
+    ├── Refused              an apply refused before its first request
+    └── ApiError             the API answered with an error, or could not be reached
+        ├── AuthError            401/403
+        ├── NotFound             404
+        ├── ValidationFailed     other 4xx
+        ├── RateLimited          429 after retries, or the daily quota spent
+        ├── ServerError          5xx after retries
+        └── ApiUnreachable       no answer after retries
+
+A plain `ReconcilerError` is raised where no subclass says more (a bad --target, a plan file that
+is not a plan). Tests and callers catch the most specific class they mean.
 """
 
 from __future__ import annotations
 
 import enum
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from reconciler.loader import Location
 
 
 class ExitCode(enum.IntEnum):
@@ -22,7 +50,10 @@ class ExitCode(enum.IntEnum):
 
 
 class ReconcilerError(Exception):
-    """An expected failure with a message a user can act on."""
+    """An expected failure with a message a user can act on.
+
+    The user sees `message`, then `hint: ...` on its own line when there is one, and exit 1.
+    """
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -34,8 +65,167 @@ class ReconcilerError(Exception):
 
 
 class ConfigError(ReconcilerError):
-    """A missing or invalid setting: API key, URL, state file, option combination."""
+    """A missing or invalid setting: API key, URL, state file, option combination.
+
+    Raised by `client.settings` (key, URL, limits) and `state` (a state file that cannot be read,
+    parsed or written). The user sees which setting or file, and how to fix it; no request is sent
+    (or, for a state write, no further one).
+    """
 
 
 class StateLocked(ReconcilerError):
-    """Another process holds the state file's lock (`reconciler.lock`): one writer at a time."""
+    """Another process holds the state file's lock (`reconciler.lock`): one writer at a time.
+
+    Raised by `lock.state_lock` before anything is read or sent; the user sees the holder's pid,
+    host, command and since when, and waits for it or stops it.
+    """
+
+
+class DesiredPathError(ReconcilerError):
+    """A path on the command line that holds no desired state: missing, or no YAML files.
+
+    Raised by `validate.discover` before any file is read; the user sees the path and what to pass.
+    """
+
+
+class LoadError(ReconcilerError):
+    """A file that cannot be read as strict YAML.
+
+    Raised by `loader` (syntax, duplicate keys, tags, anchors, depth, encoding) and by `yamlfile`
+    when written output would not read back. The user sees `file:line:col: field: problem`;
+    `problem` is the message without the location.
+    """
+
+    def __init__(self, problem: str, location: Location, *, field: str = "-") -> None:
+        super().__init__(f"{location}: {field}: {problem}")
+        self.problem = problem
+        self.location = location
+        self.field = field
+
+
+class FileEditError(ReconcilerError):
+    """A desired-state file that `adopt` cannot edit safely; it is left exactly as it was.
+
+    The user sees the file and why (a construct round-trip editing cannot keep, or an edit that
+    would not read back as meant).
+    """
+
+
+class WriteError(ReconcilerError):
+    """An output file (plan, report, imported or adopted file) that cannot be written.
+
+    Raised by `atomic.write_atomic`; the previous content of the file, if any, is untouched (the
+    temporary file is removed). The user sees the path and the OS's reason; `os_error` keeps it.
+    """
+
+    def __init__(self, path: Path, os_error: OSError, *, hint: str | None = None) -> None:
+        super().__init__(
+            f"cannot write {path}: {os_error.strerror or os_error}",
+            hint=hint or "check the folder and its permissions",
+        )
+        self.path = path
+        self.os_error = os_error
+
+
+class Refused(ReconcilerError):
+    """An apply refused before any request was sent (or, for a saved plan, before any PATCH).
+
+    Raised by `apply.check_guards`: too many changes without --force, new dropdown options without
+    --allow-new-options, or too little daily quota left. The user sees the limit and the option
+    that overrides it; nothing was changed.
+    """
+
+
+# --- the API's failures ---------------------------------------------------------------------------
+
+RETRY_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
+
+
+class ApiError(ReconcilerError):
+    """The API answered with an error, or could not be reached.
+
+    Raised by `client.ApiClient` only; messages name the method, path and record and are built
+    from scrubbed text, so they never contain the API key. `status` is the HTTP status (None when
+    no answer came), `code` and `field` come from the API's `{message, code, field}` body,
+    `record_id` is the record the request was about (if any). `retryable` tells the client which
+    ones backoff may cure. During an apply, a failure is reported per record and the run stops.
+    """
+
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        field: str | None = None,
+        record_id: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.retryable = type(self).retryable
+        self.status = status
+        self.code = code
+        self.field = field
+        self.record_id = record_id
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
+            f"field={self.field!r}, record_id={self.record_id!r}, message={self.message!r})"
+        )
+
+
+class AuthError(ApiError):
+    """401/403: the key is missing, wrong, or not allowed here; the hint names the variable."""
+
+
+class NotFound(ApiError):
+    """404: no such record (or archived and asked for without include_archived), or a wrong path.
+
+    A GET of one record turns it into None ("missing"); elsewhere the user sees the path to check.
+    """
+
+
+class ValidationFailed(ApiError):
+    """400 (and other 4xx): the API rejected the request; nothing was written (PATCH is atomic).
+
+    The user sees the API's code and field, and which file to fix.
+    """
+
+
+class RateLimited(ApiError):
+    """429 after every retry, or at once when the daily quota is spent (`remaining == 0`).
+
+    The user sees the requests remaining and whether to wait a minute or some hours.
+    """
+
+    retryable = True
+
+    def __init__(
+        self, message: str, *, remaining: int | None = None, limit: int | None = None, **kw: Any
+    ) -> None:
+        super().__init__(message, **kw)
+        self.remaining = remaining  # X-RateLimit-Remaining on the 429 answer, if it carried one
+        self.limit = limit
+
+
+class ServerError(ApiError):
+    """5xx after every retry (500, 502, 503 and 504 are retried; 501 and the like are not).
+
+    The user sees the status and that a rerun converges.
+    """
+
+    def __init__(self, message: str, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retryable = self.status in RETRY_STATUSES
+
+
+class ApiUnreachable(ApiError):
+    """No answer: connection refused or dropped, timeouts, DNS, after every retry.
+
+    The user sees the API URL and to check it and the network.
+    """
+
+    retryable = True

@@ -25,11 +25,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from reconciler import schema
+from reconciler.atomic import write_atomic
+from reconciler.errors import LoadError
 from reconciler.fields import FIELDS, KEY, REQUIRED_ON_PATCH
 from reconciler.live import full_listing_cost
-from reconciler.loader import LoadError, load_file
+from reconciler.loader import load_file
 from reconciler.validate import YAML_SUFFIXES
-from reconciler.yamlfile import dump_document, write_atomic
+from reconciler.yamlfile import dump_document
 
 PAGE_SIZE = 100
 _SLUG_MAX = 60
@@ -272,4 +274,4 @@ def write(placement: Placement, record: Imported, schema_ref: str | None) -> Non
     """Write one record's file (atomically)."""
     assert record.data is not None and placement.action in (Action.CREATE, Action.OVERWRITE)
     text = dump_document(record.data, schema_ref, str(placement.path))
-    write_atomic(placement.path, text)
+    write_atomic(placement.path, text, sync_new=False)

@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from reconciler.errors import ReconcilerError
+from reconciler.errors import LoadError, ReconcilerError
 from reconciler.loader_errors import reader_problem, syntax_problem
 
 try:  # libyaml is bundled with PyYAML's wheels; a source build without it has no CParser.
@@ -54,16 +54,6 @@ class Location:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.col}"
-
-
-class LoadError(ReconcilerError):
-    """A file that cannot be read as strict YAML. `problem` is the message without the location."""
-
-    def __init__(self, problem: str, location: Location, *, field: str = "-") -> None:
-        super().__init__(f"{location}: {field}: {problem}")
-        self.problem = problem
-        self.location = location
-        self.field = field
 
 
 def format_field(keys: Sequence[Key]) -> str:

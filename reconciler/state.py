@@ -2,7 +2,7 @@
 
 `status` and `contacts` are write-only (`fields.FIELDS`): a GET does not show them, so the diff
 compares a desired value with the last value this tool applied, kept here per record, written
-atomically (temp file in the same directory, fsync, rename) after every successful PATCH so that
+atomically (`atomic.write_atomic`) after every successful PATCH so that
 an interrupted apply loses nothing it did. It also keeps the last live record count, which
 `read_live` uses to estimate what a listing costs. It holds nothing else: no key, no live data.
 
@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
-from reconciler.errors import ConfigError
+from reconciler.atomic import write_atomic
+from reconciler.errors import ConfigError, WriteError
 from reconciler.fields import FIELDS
 from reconciler.lock import state_lock
 
@@ -141,25 +140,11 @@ class State:
         with self._lock, state_lock(self.path):
             self._merge_from_disk()
             text = json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
-            directory = self.path.parent
             try:
-                directory.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(
-                    prefix=f".{self.path.name}.", suffix=".tmp", dir=directory
-                )
-                try:
-                    with os.fdopen(fd, "w", encoding="utf-8") as f:
-                        f.write(text)
-                        f.flush()
-                        os.fsync(f.fileno())
-                    os.replace(tmp, self.path)
-                except BaseException:
-                    Path(tmp).unlink(missing_ok=True)
-                    raise
-                _fsync_dir(directory)
-            except OSError as e:
+                write_atomic(self.path, text, new_mode=0o600)
+            except WriteError as e:
                 raise ConfigError(
-                    f"Cannot write the state file {self.path}: {e}.",
+                    f"Cannot write the state file {self.path}: {e.os_error}.",
                     hint="check that its directory is writable, or pass another file with --state",
                 ) from None
             self._dirty.clear()
@@ -216,17 +201,3 @@ def _parse(path: Path, data: Any) -> tuple[dict[int, dict[str, Any]], int | None
     ):
         raise bad('"live_total" must be a non-negative integer or null')
     return records, live_total
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename itself durable on POSIX; some platforms cannot open a directory.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

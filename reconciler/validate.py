@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import schema
-from reconciler.errors import ReconcilerError
-from reconciler.loader import Document, LoadError, load_file
+from reconciler.errors import DesiredPathError, LoadError
+from reconciler.loader import Document, load_file
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -52,10 +52,6 @@ class Desired:
     documents: tuple[Document, ...]
     problems: tuple[Problem, ...]
     files: tuple[Path, ...] = ()
-
-
-class DesiredPathError(ReconcilerError):
-    """A path on the command line that holds no desired state: missing, or no YAML files."""
 
 
 def discover(paths: Sequence[Path]) -> list[Path]:

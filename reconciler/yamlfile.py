@@ -7,7 +7,7 @@ that a plain scalar would turn into something else, for the strict loader or for
 (`no`, `2026-01-15`, `0123`, `1:30`, `1e5`). An edit (`edit_document`) goes through ruamel.yaml's
 round-trip mode, so comments, key order, flow or block style and the quoting of untouched values
 survive. Both check their own output by loading it back with the strict loader: a file whose data
-would differ from what was meant is never written. `write_atomic` replaces a file in one rename.
+would differ from what was meant is never written; `atomic.write_atomic` writes it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import io
 import itertools
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -35,8 +34,8 @@ from ruamel.yaml.scalarstring import (
 )
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from reconciler.errors import ReconcilerError
-from reconciler.loader import LoadError, parse
+from reconciler.errors import FileEditError, LoadError
+from reconciler.loader import parse
 
 SCHEMA_FILE = Path("schemas/opportunity.schema.json")
 MODELINE = "# yaml-language-server: $schema={}"
@@ -44,10 +43,6 @@ _STR = "tag:yaml.org,2002:str"
 _WIDTH = 4096  # never fold a long line: a folded plain scalar reads back the same but diffs badly
 _YAML11 = yaml.resolver.Resolver()
 _YAML12 = VersionedResolver(version=(1, 2))
-
-
-class FileEditError(ReconcilerError):
-    """A file that cannot be edited safely; it is left as it was."""
 
 
 # --- quoting -------------------------------------------------------------------------------------
@@ -261,37 +256,3 @@ def edit_document(text: str, updates: Mapping[str, Any], name: str) -> str:
     result = out.getvalue()
     _check_reads_back(result, expected, name)
     return result
-
-
-# --- writing -------------------------------------------------------------------------------------
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Replace (or create) `path` with `text` in one rename, keeping an existing file's mode.
-
-    A replaced file is fsynced first, so that a crash leaves the old content or the new, never
-    an empty file; a new file is not (an import of thousands would spend most of its time there).
-    """
-    try:
-        mode = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-                f.write(text)
-                if mode is not None:
-                    f.flush()
-                    os.fsync(f.fileno())
-            # mkstemp creates 0600; a new file gets the usual 0644 for a tracked text file.
-            os.chmod(tmp, 0o644 if mode is None else mode)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as e:
-        raise ReconcilerError(
-            f"cannot write {path}: {e.strerror or e}", hint="check the folder and its permissions"
-        ) from None

@@ -19,6 +19,7 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
+from reconciler.atomic import write_atomic
 from reconciler.cli.validate import resolve_format
 from reconciler.client import BASE_PATHS, ClientSettings
 from reconciler.errors import ReconcilerError
@@ -218,16 +219,8 @@ def run(make: Callable[[asyncio.Event], Coroutine[Any, Any, T]]) -> tuple[T, boo
 
 
 def write_text(path: Path, text: str) -> None:
-    """Write an output file atomically, with a clear error on failure."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as e:
-        raise ReconcilerError(
-            f"cannot write {path}: {e.strerror}", hint="check the path and its permissions"
-        ) from None
+    """Write an output file (plan, report) atomically, with a clear error on failure."""
+    write_atomic(path, text)
 
 
 def summary_counts(counts: Mapping[str, int]) -> str:

@@ -7,15 +7,6 @@ hierarchy every failure is reported through. Import from here; the submodules ar
 """
 
 from reconciler.client.api import USER_AGENT, ApiClient
-from reconciler.client.errors import (
-    ApiError,
-    ApiUnreachable,
-    AuthError,
-    NotFound,
-    RateLimited,
-    ServerError,
-    ValidationFailed,
-)
 from reconciler.client.ratelimit import RateLimiter
 from reconciler.client.settings import (
     API_KEY_ENV,
@@ -23,6 +14,15 @@ from reconciler.client.settings import (
     BASE_PATHS,
     DEFAULT_API_URL,
     ClientSettings,
+)
+from reconciler.errors import (
+    ApiError,
+    ApiUnreachable,
+    AuthError,
+    NotFound,
+    RateLimited,
+    ServerError,
+    ValidationFailed,
 )
 
 __all__ = [

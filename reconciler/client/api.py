@@ -27,7 +27,9 @@ from tenacity import (
 )
 
 from reconciler import __version__
-from reconciler.client.errors import (
+from reconciler.client.ratelimit import RateLimiter
+from reconciler.client.settings import API_KEY_ENV, API_URL_ENV, ClientSettings
+from reconciler.errors import (
     ApiError,
     ApiUnreachable,
     AuthError,
@@ -36,8 +38,6 @@ from reconciler.client.errors import (
     ServerError,
     ValidationFailed,
 )
-from reconciler.client.ratelimit import RateLimiter
-from reconciler.client.settings import API_KEY_ENV, API_URL_ENV, ClientSettings
 
 log = logging.getLogger("reconciler.client")
 

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from reconciler.apply import Refused, check_guards, check_response, stale_fields
+from reconciler.apply import check_guards, check_response, stale_fields
 from reconciler.catalogue import NewOption
 from reconciler.diff import FieldChange
+from reconciler.errors import Refused
 from reconciler.plan import Change, Plan
 
 CHANGE = Change(

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.loader import MAX_BYTES, Document, LoadError, Location, load_file, parse
+from reconciler.errors import LoadError
+from reconciler.loader import MAX_BYTES, Document, Location, load_file, parse
 
 
 def load_value(text: str) -> Any:

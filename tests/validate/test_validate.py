@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.errors import DesiredPathError
 from reconciler.loader import MAX_BYTES
 from reconciler.validate import (
     Desired,
-    DesiredPathError,
     Problem,
     discover,
     escape_data,
