@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.property_types import has_options, kind_of
+
 
 @dataclass(frozen=True, slots=True)
 class Property:
@@ -20,10 +22,11 @@ class Property:
     type: str
     options: frozenset[str]
     multiple: bool
+    name: str = ""  # the label people see in Coperniq; kept to recognise a renamed keyName
 
     @property
     def is_dropdown(self) -> bool:
-        return bool(self.options) or self.type.upper() in {"DROPDOWN", "SELECT", "MULTISELECT"}
+        return bool(self.options) or has_options(kind_of(self.type))
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,7 @@ class Catalogue:
                 type=str(item.get("type") or ""),
                 options=frozenset(str(o) for o in options if isinstance(o, str | int | float)),
                 multiple=bool(item.get("isMultiple")),
+                name=str(item.get("name") or ""),
             )
             if item.get("isCustom"):
                 custom[key] = prop

@@ -57,6 +57,10 @@ FIELDS: Mapping[str, Field] = {
 }
 """Every field a desired-state file may declare besides `id`, in canonical order."""
 
+FILE_SETTINGS: tuple[str, ...] = ("allow_new_options",)
+"""Keys a file may declare that are not Coperniq fields: never diffed, never sent (they steer how
+reconciler sends the file's changes; `allow_new_options` is documented in README "Authoring")."""
+
 REQUIRED_ON_PATCH: tuple[str, ...] = tuple(f.name for f in FIELDS.values() if f.required)
 """Sent on every PATCH with --send-required, for servers that enforce the published schema."""
 

@@ -10,34 +10,44 @@ formatters are pure, so `plan` and `apply` print problems exactly as `validate` 
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler import schema
 from reconciler.errors import DesiredPathError, LoadError
 from reconciler.loader import Document, load_file
+
+if TYPE_CHECKING:
+    from reconciler.authoring import Authoring
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong with one file, at a 1-based line and column. `field` is `-` for the file."""
+    """One thing wrong with one file, at a 1-based line and column. `field` is `-` for the file.
+
+    A `warning` does not stop anything (a new dropdown option the file set opts in to).
+    """
 
     path: str
     line: int
     col: int
     field: str
     message: str
+    warning: bool = False
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: {self.field}: {self.message}"
+        level = "warning: " if self.warning else ""
+        return f"{self.path}:{self.line}:{self.col}: {self.field}: {level}{self.message}"
 
 
 @dataclass(frozen=True)
@@ -46,12 +56,13 @@ class Desired:
 
     `documents` holds the files without any problem, in path order; `problems` holds every
     problem in every file, sorted by file and line. Callers must refuse to act while `problems`
-    is not empty. `files` lists every file that was read.
+    is not empty. `files` lists every file that was read; `warnings` never stop anything.
     """
 
     documents: tuple[Document, ...]
     problems: tuple[Problem, ...]
     files: tuple[Path, ...] = ()
+    warnings: tuple[Problem, ...] = ()
 
 
 def discover(paths: Sequence[Path]) -> list[Path]:
@@ -102,13 +113,21 @@ PARALLEL_FROM = 1000
 _Checked = tuple[Document | None, list[Problem]]
 
 
-def load_desired(paths: Sequence[Path]) -> Desired:
-    """Read, load and check every file under `paths`. Raises only for a path that holds nothing."""
+def load_desired(paths: Sequence[Path], authoring: Authoring | None = None) -> Desired:
+    """Read, load and check every file under `paths`. Raises only for a path that holds nothing.
+
+    With `authoring` (validate, when a catalogue file exists), files are also checked offline
+    against their company's catalogue.
+    """
     files = discover(paths)
     loaded: list[Document] = []
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     invalid: set[int] = set()
-    for document, found in _check_all(files):
+    for document, found in _check_all(files, authoring):
+        if any(p.warning for p in found):
+            warnings.extend(p for p in found if p.warning)
+            found = [p for p in found if not p.warning]
         problems.extend(found)
         if document is None:
             continue
@@ -123,10 +142,11 @@ def load_desired(paths: Sequence[Path]) -> Desired:
         documents=tuple(d for d in loaded if id(d) not in invalid),
         problems=tuple(sorted(problems)),
         files=tuple(files),
+        warnings=tuple(sorted(warnings)),
     )
 
 
-def _check_all(files: list[Path]) -> list[_Checked]:
+def _check_all(files: list[Path], authoring: Authoring | None = None) -> list[_Checked]:
     """Every file checked, in order; in parallel when there are many files and cores.
 
     Parsing is CPU-bound Python, so threads would not help; worker processes are forked (cheap:
@@ -135,12 +155,12 @@ def _check_all(files: list[Path]) -> list[_Checked]:
     """
     workers = worker_count()
     if len(files) < PARALLEL_FROM or workers < 2 or threading.active_count() > 1:
-        return _check_chunk(files)
+        return _check_chunk(files, authoring)
     size = max(len(files) // (workers * 4), 100)
     chunks = [files[i : i + size] for i in range(0, len(files), size)]
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        results = pool.map(_check_chunk_compact, chunks)
+        results = pool.map(partial(_check_chunk_compact, authoring=authoring), chunks)
         checked = [item for part in results for item in part]
     # Rebuilt here from plain values: Path objects and file bytes cost more to pickle than
     # the parsing they would save.
@@ -151,11 +171,11 @@ def _check_all(files: list[Path]) -> list[_Checked]:
 
 
 def _check_chunk_compact(
-    files: list[Path],
+    files: list[Path], authoring: Authoring | None = None
 ) -> list[tuple[dict[str, Any] | None, str, list[Problem]]]:
     return [
         (None, "", problems) if document is None else (document.data, document.digest, problems)
-        for document, problems in _check_chunk(files)
+        for document, problems in _check_chunk(files, authoring)
     ]
 
 
@@ -164,7 +184,7 @@ def worker_count() -> int:
     return min(len(os.sched_getaffinity(0)), 4) if hasattr(os, "sched_getaffinity") else 1
 
 
-def _check_chunk(files: list[Path]) -> list[_Checked]:
+def _check_chunk(files: list[Path], authoring: Authoring | None = None) -> list[_Checked]:
     out: list[_Checked] = []
     for file in files:
         try:
@@ -173,8 +193,24 @@ def _check_chunk(files: list[Path]) -> list[_Checked]:
             where = e.location
             out.append((None, [Problem(where.path, where.line, where.col, e.field, e.problem)]))
             continue
-        out.append((document, document_problems(document)))
+        problems = document_problems(document)
+        if authoring is not None:
+            problems += catalogue_problems(document, authoring)
+        out.append((document, problems))
     return out
+
+
+def catalogue_problems(document: Document, authoring: Authoring) -> list[Problem]:
+    """The offline catalogue problems (and warnings) of one document, located in its file."""
+    problems = []
+    for finding in authoring.findings(document.path, document.data):
+        where = document.locate(*finding.keys)
+        problems.append(
+            Problem(
+                where.path, where.line, where.col, finding.field, finding.message, finding.warning
+            )
+        )
+    return problems
 
 
 def document_problems(document: Document) -> list[Problem]:
@@ -230,9 +266,10 @@ def format_text(problems: Iterable[Problem]) -> list[str]:
 
 
 def format_github(problems: Iterable[Problem]) -> list[str]:
-    """One GitHub workflow `::error` annotation per problem, escaped."""
+    """One GitHub workflow `::error` (or `::warning`) annotation per problem, escaped."""
     return [
-        f"::error file={escape_property(p.path)},line={p.line},col={p.col},"
+        f"::{'warning' if p.warning else 'error'} "
+        f"file={escape_property(p.path)},line={p.line},col={p.col},"
         f"title={escape_property(_title(p))}::{escape_data(p.message)}"
         for p in problems
     ]
@@ -249,12 +286,42 @@ def format_problems(problems: Sequence[Problem], output_format: str) -> list[str
 def summary(desired: Desired) -> str:
     """One line: how many problems in how many files, out of how many read."""
     checked = _count(len(desired.files), "file")
+    warned = f", {_count(len(desired.warnings), 'warning')}" if desired.warnings else ""
     if not desired.problems:
-        return f"{checked} checked: no problems"
+        return f"{checked} checked: no problems{warned}"
     files = len({p.path for p in desired.problems})
     return (
-        f"{_count(len(desired.problems), 'problem')} in {_count(files, 'file')} ({checked} checked)"
+        f"{_count(len(desired.problems), 'problem')} in {_count(files, 'file')} "
+        f"({checked} checked{warned})"
     )
+
+
+JSON_FORMAT_VERSION = "1"
+
+
+def to_json(desired: Desired, catalogues: Sequence[str] = ()) -> str:
+    """`validate --format json`: every problem and warning, for tools. Stable key order."""
+    items = sorted([*desired.problems, *desired.warnings])
+    data = {
+        "format_version": JSON_FORMAT_VERSION,
+        "valid": not desired.problems,
+        "files_checked": len(desired.files),
+        "errors": len(desired.problems),
+        "warnings": len(desired.warnings),
+        "catalogues": list(catalogues),
+        "problems": [
+            {
+                "file": p.path,
+                "line": p.line,
+                "col": p.col,
+                "field": p.field,
+                "severity": "warning" if p.warning else "error",
+                "message": p.message,
+            }
+            for p in items
+        ],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def escape_data(text: str) -> str:

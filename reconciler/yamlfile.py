@@ -34,6 +34,7 @@ from ruamel.yaml.scalarstring import (
 )
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from reconciler.company_schema import COMPANY_SCHEMA_FILE
 from reconciler.errors import FileEditError, LoadError
 from reconciler.loader import parse
 
@@ -155,13 +156,14 @@ def dump_document(data: Mapping[str, Any], schema_ref: str | None, name: str) ->
 
 
 def schema_reference(directory: Path) -> str | None:
-    """The modeline path from `directory` to the nearest schemas/opportunity.schema.json at or
-    above it (None when there is none)."""
+    """The modeline path from `directory` to the nearest schemas/ at or above it: the company's
+    generated schema when `catalogue pull` wrote one, else the base schema (None: neither)."""
     start = directory.resolve()
     for folder in (start, *start.parents):
-        candidate = folder / SCHEMA_FILE
-        if candidate.is_file():
-            return Path(os.path.relpath(candidate, start)).as_posix()
+        for name in (COMPANY_SCHEMA_FILE, SCHEMA_FILE):
+            candidate = folder / name
+            if candidate.is_file():
+                return Path(os.path.relpath(candidate, start)).as_posix()
     return None
 
 

@@ -44,6 +44,7 @@ COMMANDS: dict[str, str] = {
     "show": "reconciler.cli.show",
     "demo": "reconciler.cli.demo",
     "sandbox": "reconciler.cli.sandbox",
+    "catalogue": "reconciler.cli.catalogue",
 }
 """Each command lives in its own module, exposing one click command as `command`."""
 

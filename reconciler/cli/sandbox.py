@@ -113,7 +113,8 @@ def command(
 
     Routes are served at the root and under /v1, with /requests as an alias of /opportunities.
     Control routes (key required): GET /_sandbox/requests (the request log), POST
-    /_sandbox/reset, PUT /_sandbox/faults, PUT /_sandbox/limits. Ctrl-C stops it and exits 0.
+    /_sandbox/reset, PUT /_sandbox/faults, PUT /_sandbox/limits, PUT /_sandbox/properties (replace
+    the property catalogue, e.g. to rename a property). Ctrl-C stops it and exits 0.
     """
     # Imported here: uvicorn and Starlette cost every other command ~0.15 s at start-up.
     from reconciler.sandbox import Faults, SandboxConfig, SandboxError, load_seed, start_sandbox

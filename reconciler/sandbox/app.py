@@ -266,6 +266,10 @@ def _control_routes(rt: Runtime) -> list[BaseRoute]:
             rt.limiter.set_limits(body.get("rate_per_second"), body.get("rate_per_day"))
         return _json({"rate_per_second": rt.limiter.per_second, "rate_per_day": rt.limiter.per_day})
 
+    async def properties(request: Request) -> Response:
+        record_type = request.query_params.get("record_type", "opportunity")
+        return _json(rt.service.set_properties(record_type, await _body(request)))
+
     async def record(request: Request) -> Response:
         found = rt.service.record(_record_id(request))
         if found is None:
@@ -278,6 +282,7 @@ def _control_routes(rt: Runtime) -> list[BaseRoute]:
         _route("/faults", GET=faults, PUT=faults),
         _route("/limits", GET=limits, PUT=limits),
         _route("/records/{record_id}", GET=record),
+        _route("/properties", PUT=properties),
     ]
 
 

@@ -65,9 +65,10 @@ class Reference:
         self.workflows = {w.id: w for w in workflows}
         self.phases = {p.id: p for w in self.workflows.values() for p in w.phases}
         self.properties = {k: copy.deepcopy(v) for k, v in properties.items()}
-        self._index()
+        self.reindex()
 
-    def _index(self) -> None:
+    def reindex(self) -> None:
+        """Rebuild the keyName lookup after `properties` was replaced."""
         self._by_key = {p["keyName"]: p for p in self.properties.get("opportunity", [])}
 
     def property(self, key: str) -> dict[str, Any] | None:

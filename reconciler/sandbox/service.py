@@ -310,6 +310,23 @@ class Service:
         out["request"] = out["opportunity"]
         return out
 
+    def set_properties(self, record_type: str, items: object) -> list[dict[str, Any]]:
+        """Replace one record type's catalogue, as an admin editing fields would (control route).
+
+        Stored record values are left as they are: what Coperniq does to the values of a renamed
+        or deleted property is not documented.
+        """
+        if record_type not in RECORD_TYPES:
+            raise invalid("record_type", f"record_type must be one of {', '.join(RECORD_TYPES)}")
+        if not isinstance(items, list):
+            raise invalid(None, "send a JSON array of properties")
+        checked = [_property(item, n) for n, item in enumerate(items)]
+        with self._lock, self.store.transaction():
+            self.ref.properties[record_type] = checked
+            self.ref.reindex()
+            self._write_reference()
+            return checked
+
     def workflows(self) -> list[dict[str, Any]]:
         with self._lock:
             return [w.to_json() for w in self.ref.workflows.values()]
@@ -338,3 +355,24 @@ class Service:
             self.ref.contacts[contact["id"]] = contact
             self.store.put_contact(contact)
             return contact_view(contact, self.ref)
+
+
+def _property(item: object, index: int) -> dict[str, Any]:
+    where = f"properties[{index}]"
+    if not isinstance(item, dict):
+        raise invalid(where, f"{where} must be an object")
+    for name in ("name", "type", "keyName"):
+        if not isinstance(item.get(name), str) or not item[name]:
+            raise invalid(f"{where}.{name}", f"{where}.{name} must be a non-empty string")
+    options = item.get("options", [])
+    if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
+        raise invalid(f"{where}.options", f"{where}.options must be an array of strings")
+    return {
+        "name": item["name"],
+        "type": item["type"],
+        "keyName": item["keyName"],
+        "isMultiple": bool(item.get("isMultiple", False)),
+        "options": list(options),
+        "defaultValue": list(item.get("defaultValue") or []),
+        "isCustom": bool(item.get("isCustom", item["keyName"] != "trades")),
+    }

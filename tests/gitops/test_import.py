@@ -18,7 +18,7 @@ from reconciler.sandbox import generate
 from .conftest import Repo, record
 
 SEED = [record(1), record(2, isActive=False)]  # the module's shared sandbox (`repo` fixture)
-MODELINE = "# yaml-language-server: $schema=../schemas/opportunity.schema.json\n"
+MODELINE = "# yaml-language-server: $schema=../schemas/opportunity.company.schema.json\n"
 
 TRICKY = [
     record(1, title="no", description="2026-01-15", primaryPhone="0123456789"),
@@ -51,7 +51,7 @@ def test_round_trip_over_a_realistic_company(make_repo: Any) -> None:
     names = sorted(files, key=lambda n: int(n.split("-", 1)[0]))
     assert [int(n.split("-", 1)[0]) for n in names] == [r["id"] for r in active]
     assert all(text.startswith(MODELINE) for text in files.values())
-    assert (repo.dir / "../schemas/opportunity.schema.json").resolve().is_file()
+    assert (repo.dir / "../schemas/opportunity.company.schema.json").resolve().is_file()
     assert f"Import: {len(active)} written" in result.out
     assert_round_trip(repo)
 
@@ -189,9 +189,11 @@ def test_nested_folders_get_a_modeline_that_resolves(repo: Repo) -> None:
     assert repo.run("import", "--all", "--dir", folder).code == 0
     text = (repo.root / folder / "1-deal-1.yaml").read_text(encoding="utf-8")
     first = text.splitlines()[0]
-    assert first == "# yaml-language-server: $schema=../../../schemas/opportunity.schema.json"
+    assert (
+        first == "# yaml-language-server: $schema=../../../schemas/opportunity.company.schema.json"
+    )
     target = repo.root / folder / first.split("$schema=", 1)[1]
-    assert target.resolve() == (repo.root / "schemas/opportunity.schema.json").resolve()
+    assert target.resolve() == (repo.root / "schemas/opportunity.company.schema.json").resolve()
     assert_round_trip(repo, "--dir", folder)
 
 

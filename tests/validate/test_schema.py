@@ -34,7 +34,12 @@ def test_the_schema_is_valid_under_both_drafts(schema: dict[str, Any]) -> None:
 
 
 def test_every_field_of_the_model_and_nothing_else_is_declared(schema: dict[str, Any]) -> None:
-    assert set(schema["properties"]) == {fields.KEY, *fields.FIELDS, *fields.READ_ONLY}
+    assert set(schema["properties"]) == {
+        fields.KEY,
+        *fields.FIELDS,
+        *fields.READ_ONLY,
+        *fields.FILE_SETTINGS,
+    }
     assert schema["additionalProperties"] is False
 
 

@@ -277,7 +277,7 @@ def test_the_examples_are_valid_and_use_the_catalogue() -> None:
     assert sorted(by_id) == [1001, 1002, 1003, 1004, 1005]
     for document in desired.documents:
         first = document.source.decode().splitlines()[0]
-        assert first == "# yaml-language-server: $schema=../schemas/opportunity.schema.json"
+        assert first == "# yaml-language-server: $schema=../schemas/opportunity.company.schema.json"
     assert by_id[1001].data["custom"]["hoa_approval"] == "no"
     assert by_id[1001].data["custom"]["site_survey_date"] == "2026-01-15"
     declaring = [i for i, d in by_id.items() if {"status", "contacts"} <= set(d.data)]

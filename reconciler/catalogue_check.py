@@ -1,0 +1,199 @@
+"""Offline checks of one file against the company's catalogue (`schemas/catalogue.json`).
+
+Pure code, run by `validate` for every file when a catalogue file exists:
+- a custom key the catalogue does not know is an error, with the closest known key suggested;
+- a value of the wrong type for its property is an error, per the one mapping table in
+  `reconciler.property_types`; a type that table does not know is not checked;
+- a dropdown or trade value that is not an option is an error, unless the file set opts in to
+  new options for that dropdown (`allow_new_options` in the file, in the folder's
+  `.reconciler.yaml`, or `--allow-new-options`), where it is a warning: apply will create it;
+- an `allow_new_options` entry that names no dropdown is an error.
+The plan does not run these checks: it checks against the live catalogue, which wins.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.catalogue import Catalogue, Property
+from reconciler.catalogue_file import sorted_options
+from reconciler.loader import Key, format_field
+from reconciler.property_types import Kind, check_value, has_options, kind_of, takes_list
+
+ALLOW_KEY = "allow_new_options"
+_PULL = "if the property was just created in Coperniq, run `reconciler catalogue pull`"
+_LISTED = 8  # options named in a message; the rest are counted
+
+
+AllowNew = bool | frozenset[str]
+"""Which dropdowns may get new options: all (True), none (False) or these keys (`trades`, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    keys: tuple[Key, ...]
+    field: str
+    message: str
+    warning: bool = False
+
+
+def allowed_keys(data: Mapping[str, Any], folder_allows: bool | Collection[str]) -> AllowNew:
+    """What the file set allows: the folder's `.reconciler.yaml` widened by the file's own key."""
+    own = data.get(ALLOW_KEY)
+    if folder_allows is True or own is True:
+        return True
+    keys: set[str] = set() if folder_allows is False else set(folder_allows)
+    if isinstance(own, list):
+        keys.update(k for k in own if isinstance(k, str))
+    return frozenset(keys)
+
+
+def _closest(word: str, candidates: Collection[str]) -> str | None:
+    by_lower: dict[str, str] = {}
+    for c in candidates:
+        by_lower.setdefault(c.casefold(), c)
+    match = difflib.get_close_matches(word.casefold(), list(by_lower), n=1, cutoff=0.6)
+    return by_lower[match[0]] if match else None
+
+
+def _options_text(options: frozenset[str]) -> str:
+    shown = sorted_options(options)
+    more = f" and {len(shown) - _LISTED} more" if len(shown) > _LISTED else ""
+    return ", ".join(shown[:_LISTED]) + more if shown else "none yet"
+
+
+def _option_finding(
+    keys: tuple[Key, ...], name: str, value: str, prop: Property, allow: AllowNew
+) -> Finding:
+    field = format_field(keys)
+    allowed = allow is True or (not isinstance(allow, bool) and name in allow)
+    if allowed:
+        return Finding(
+            keys,
+            field,
+            f"{value!r} is not an option of {_label(name)} yet: apply will create it "
+            f"(allow_new_options covers {name})",
+            warning=True,
+        )
+    suggestion = _closest(value, prop.options)
+    did_you_mean = f"; did you mean {suggestion!r}? Or," if suggestion else ";"
+    return Finding(
+        keys,
+        field,
+        f"{value!r} is not an option of {_label(name)} (options: {_options_text(prop.options)})"
+        f"{did_you_mean} to create it on purpose, add `{ALLOW_KEY}: [{name}]` to this file",
+    )
+
+
+def _label(name: str) -> str:
+    return name if name == "trades" else f"custom.{name}"
+
+
+def _check_options(
+    keys: tuple[Key, ...], name: str, value: Any, prop: Property, allow: AllowNew
+) -> Iterator[Finding]:
+    if isinstance(value, str):
+        if value not in prop.options:
+            yield _option_finding(keys, name, value, prop, allow)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, str) and item not in prop.options:
+                yield _option_finding((*keys, i), name, item, prop, allow)
+
+
+def _check_custom(key: str, value: Any, prop: Property, allow: AllowNew) -> Iterator[Finding]:
+    if value is None:
+        return  # null clears the key, whatever its type
+    kind = kind_of(prop.type)
+    if kind is None:
+        return  # a type reconciler cannot judge: never refuse a file over it
+    keys: tuple[Key, ...] = ("custom", key)
+    mismatch = check_value(kind, prop.multiple, value)
+    if mismatch is not None:
+        yield Finding(
+            keys,
+            format_field(keys),
+            f"{_describe(value)} does not fit this {prop.type} property"
+            f"{f' ({prop.name})' if prop.name else ''}: write {mismatch.expected}"
+            + _list_hint(kind, prop.multiple, value),
+        )
+        return
+    if has_options(kind):
+        yield from _check_options(keys, key, value, prop, allow)
+
+
+def _list_hint(kind: Kind, multiple: bool, value: Any) -> str:
+    if takes_list(kind, multiple) and isinstance(value, str):
+        return f": [{value}]"
+    return ""
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping"
+
+
+def check(data: Mapping[str, Any], catalogue: Catalogue, allow: AllowNew) -> list[Finding]:
+    """Every catalogue problem of one file's data (already parsed; shape-checked or not)."""
+    found: list[Finding] = []
+    custom = data.get("custom")
+    if isinstance(custom, Mapping):
+        for key, value in custom.items():
+            prop = catalogue.custom.get(key)
+            if prop is None:
+                found.append(_unknown_key(key, catalogue))
+            else:
+                found.extend(_check_custom(key, value, prop, allow))
+    trades = data.get("trades")
+    if catalogue.trades is not None and isinstance(trades, list):
+        found.extend(_check_options(("trades",), "trades", trades, catalogue.trades, allow))
+    own = data.get(ALLOW_KEY)
+    if isinstance(own, list):
+        found.extend(_check_allow_list(own, catalogue))
+    return found
+
+
+def _unknown_key(key: str, catalogue: Catalogue) -> Finding:
+    keys: tuple[Key, ...] = ("custom", key)
+    suggestion = _closest(key, catalogue.custom)
+    if suggestion is not None:
+        message = f"unknown custom field {key!r}; did you mean {suggestion!r}? ({_PULL})"
+    else:
+        known = ", ".join(sorted(catalogue.custom)[:_LISTED]) or "none"
+        more = " ..." if len(catalogue.custom) > _LISTED else ""
+        message = (
+            f"unknown custom field {key!r}: the company's catalogue has no such property "
+            f"(known: {known}{more}); {_PULL}"
+        )
+    return Finding(keys, format_field(keys), message)
+
+
+def _check_allow_list(names: list[Any], catalogue: Catalogue) -> Iterator[Finding]:
+    dropdowns = [k for k, p in catalogue.custom.items() if has_options(kind_of(p.type))]
+    if catalogue.trades is not None:
+        dropdowns.append("trades")
+    for i, name in enumerate(names):
+        if not isinstance(name, str) or name in dropdowns:
+            continue
+        keys: tuple[Key, ...] = (ALLOW_KEY, i)
+        prop = catalogue.custom.get(name)
+        if prop is not None and kind_of(prop.type) is None:
+            continue  # a property of a type we cannot judge may take options: do not refuse
+        suggestion = _closest(name, dropdowns)
+        hint = f"; did you mean {suggestion!r}?" if suggestion else ""
+        what = "is not a dropdown" if prop is not None else "names no property"
+        yield Finding(
+            keys,
+            format_field(keys),
+            f"{name!r} {what}: list trades or the keyNames of dropdown properties{hint}",
+        )
