@@ -22,14 +22,10 @@ from typing import Any
 from reconciler.catalogue import Catalogue
 from reconciler.catalogue_check import ALLOW_KEY, AllowNew, Finding, allowed_keys, check
 from reconciler.catalogue_file import CATALOGUE_FILE, read
-from reconciler.errors import ReconcilerError
-from reconciler.loader import LoadError, load_file
+from reconciler.errors import LoadError, SettingsError
+from reconciler.loader import load_file
 
 SETTINGS_FILE = ".reconciler.yaml"
-
-
-class SettingsError(ReconcilerError):
-    """A `.reconciler.yaml` that cannot be used; nothing is checked or sent."""
 
 
 @dataclass(frozen=True, slots=True)

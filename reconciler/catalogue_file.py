@@ -27,17 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.catalogue import Catalogue, Property
-from reconciler.errors import ReconcilerError
+from reconciler.errors import CatalogueFileError
 
 FORMAT_VERSION = "1"
 CATALOGUE_FILE = Path("schemas/catalogue.json")
 """Where `catalogue pull` writes, relative to the project root (the folder above opportunities/)."""
 
 _PULL_HINT = "run `reconciler catalogue pull` to write it again from the live catalogue"
-
-
-class CatalogueFileError(ReconcilerError):
-    """A catalogue file that cannot be read; nothing is checked against it."""
 
 
 def sorted_options(options: Iterable[str]) -> list[str]:

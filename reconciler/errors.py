@@ -14,6 +14,8 @@ The tree (in the manner of httpx's `_exceptions.py`: new errors go here, nowhere
     ├── LoadError            a file that is not strict YAML (carries its `Location`)
     ├── FileEditError        a file `adopt` cannot edit safely
     ├── WriteError           an output file that cannot be written
+    ├── CatalogueFileError   a schemas/catalogue.json that cannot be read
+    ├── SettingsError        an opportunities/.reconciler.yaml that cannot be used
     ├── Refused              an apply refused before its first request
     └── ApiError             the API answered with an error, or could not be reached
         ├── AuthError            401/403
@@ -125,6 +127,20 @@ class WriteError(ReconcilerError):
         )
         self.path = path
         self.os_error = os_error
+
+
+class CatalogueFileError(ReconcilerError):
+    """A `schemas/catalogue.json` that cannot be read (not JSON, not the format, not UTF-8).
+
+    Raised by `catalogue_file.read`; the user sees the file and to run `catalogue pull` again.
+    Nothing is validated against it.
+    """
+
+
+class SettingsError(ReconcilerError):
+    """An `opportunities/.reconciler.yaml` that cannot be used: not strict YAML, an unknown key,
+    or an `allow_new_options` that is not true, false or a list of names. The user sees the file
+    and line; nothing is checked or sent."""
 
 
 class Refused(ReconcilerError):
