@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from reconciler.diff import field_still_equal, is_readable, live_value
-from reconciler.errors import ReconcilerError, Refused
+from reconciler.errors import RateLimited, ReconcilerError, Refused
 from reconciler.fields import FIELDS
 from reconciler.plan import Change, Plan
 from reconciler.render import format_value
@@ -27,7 +27,9 @@ class Status(enum.Enum):
     APPLIED = "applied"
     FAILED = "failed"
     STALE = "stale"  # the live record moved since the plan was made: not sent
-    NOT_SENT = "not_sent"  # interrupted before this record's turn
+    NOT_SENT = "not_sent"  # interrupted (Ctrl-C, daily quota spent) before this record's turn
+    ALREADY_APPLIED = "already_applied"  # a saved plan's record already holds what it wants
+    REFUSED = "refused"  # a saved plan's PATCH is not the one its files and live values give
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +58,8 @@ class ApplyReport:
     @property
     def ok(self) -> bool:
         return not self.interrupted and all(
-            o.status is Status.APPLIED and not o.errors for o in self.outcomes
+            o.status in (Status.APPLIED, Status.ALREADY_APPLIED) and not o.errors
+            for o in self.outcomes
         )
 
 
@@ -192,6 +195,9 @@ async def apply_changes(
     for change in changes:
         queue.put_nowait(change)
     outcomes: dict[int, Outcome] = {}
+    # Set when a 429 says the daily quota is spent: every further PATCH would fail the same
+    # way (and spend the user's time), so none is started; those in flight finish.
+    quota_spent = asyncio.Event()
 
     def done(outcome: Outcome) -> None:
         outcomes[outcome.id] = outcome
@@ -203,6 +209,8 @@ async def apply_changes(
                 change.id, dict(change.patch), allow_new_options=allow_new_options
             )
         except ReconcilerError as e:
+            if isinstance(e, RateLimited) and e.remaining == 0:
+                quota_spent.set()
             return Outcome(change.id, change.file, Status.FAILED, str(e))
         warnings, errors = check_response(change, live.get(change.id), response)
         written = write_only_values(change.patch)
@@ -215,7 +223,7 @@ async def apply_changes(
         return Outcome(change.id, change.file, Status.APPLIED, "", warnings, errors)
 
     async def worker() -> None:
-        while not stop.is_set():
+        while not stop.is_set() and not quota_spent.is_set():
             try:
                 change = queue.get_nowait()
             except asyncio.QueueEmpty:
@@ -223,7 +231,11 @@ async def apply_changes(
             done(await one(change))
 
     await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+    why = QUOTA_EXHAUSTED if quota_spent.is_set() else "interrupted before sending"
     for change in changes:
         if change.id not in outcomes:
-            done(Outcome(change.id, change.file, Status.NOT_SENT, "interrupted before sending"))
+            done(Outcome(change.id, change.file, Status.NOT_SENT, why))
     return [outcomes[c.id] for c in changes]
+
+
+QUOTA_EXHAUSTED = "daily quota exhausted"

@@ -16,10 +16,8 @@ from typing import Any
 from reconciler.apply import (
     ApplyReport,
     Outcome,
-    Status,
     apply_changes,
     check_guards,
-    stale_fields,
     write_only_values,
 )
 from reconciler.catalogue import Catalogue, needs_catalogue
@@ -35,6 +33,7 @@ from reconciler.plan import (
     check_catalogue,
     diff_all,
 )
+from reconciler.saved_plan import check_saved_change
 from reconciler.state import State
 
 
@@ -110,27 +109,32 @@ class ApplyOptions:
 
 
 async def verify_saved_plan(
-    client: ApiClient, plan: Plan, state: State
+    client: ApiClient, plan: Plan, state: State, desired: Sequence[DesiredRecord]
 ) -> tuple[list[Change], list[Outcome], LiveSnapshot]:
-    """Re-read the planned records: the changes still valid, and those refused as stale."""
+    """Re-read the planned records and rebuild each PATCH: the changes to send, and the rest.
+
+    A saved plan is data to check, not orders to follow: its files were verified (digests) by
+    the caller, and every PATCH is rebuilt here from those files, the live records read again
+    and the state file. A record is sent only with its rebuilt PATCH, and only when that equals
+    the saved one; otherwise it gets an outcome saying why not (see `check_saved_change`).
+    """
     snapshot = await read_records(client, [c.id for c in plan.changes], state)
+    by_id = {r.id: r for r in desired}
     fresh: list[Change] = []
-    stale: list[Outcome] = []
+    held: list[Outcome] = []
     for change in plan.changes:
-        moved = stale_fields(change, snapshot.records.get(change.id))
-        if moved:
-            stale.append(
-                Outcome(
-                    change.id,
-                    change.file,
-                    Status.STALE,
-                    f"changed in Coperniq since the plan was made ({', '.join(moved)}); "
-                    "not sent: make a new plan",
-                )
-            )
+        record = by_id.get(change.id)
+        verdict = check_saved_change(
+            change,
+            record,
+            snapshot.records.get(change.id),
+            state.applied(change.id) if record is not None else {},
+        )
+        if isinstance(verdict, Outcome):
+            held.append(verdict)
         else:
-            fresh.append(change)
-    return fresh, stale, snapshot
+            fresh.append(verdict)
+    return fresh, held, snapshot
 
 
 async def run_apply(
@@ -141,10 +145,12 @@ async def run_apply(
     *,
     live: Mapping[int, Mapping[str, Any]] | None,
     stop: asyncio.Event,
+    desired: Sequence[DesiredRecord] = (),
     on_outcome: Callable[[Outcome], None] = lambda _: None,
 ) -> ApplyReport:
     """Apply a plan. `live` is the snapshot the plan was just computed from; None for a saved
-    plan, whose records are read again and checked for staleness first."""
+    plan, whose records are read again and whose PATCHes are rebuilt from `desired` (the
+    verified files) before anything is sent."""
     # Refuse what can be refused for free first; the request quota is known only once a
     # request has been answered, so a saved plan is checked again after its stale check.
     check_guards(
@@ -157,7 +163,7 @@ async def run_apply(
     stale: list[Outcome] = []
     changes = list(plan.changes)
     if live is None:
-        changes, stale, snapshot = await verify_saved_plan(client, plan, state)
+        changes, stale, snapshot = await verify_saved_plan(client, plan, state, desired)
         live = snapshot.records
         check_guards(
             replace(plan, changes=tuple(changes)),

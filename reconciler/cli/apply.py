@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from reconciler.apply import ApplyReport, Outcome, Status
+from reconciler.apply import QUOTA_EXHAUSTED, ApplyReport, Outcome, Status
 from reconciler.cli.common import (
     api_options,
     color_for,
@@ -38,12 +38,17 @@ _MARK = {
     Status.FAILED: "FAILED",
     Status.STALE: "stale, skipped",
     Status.NOT_SENT: "not sent",
+    Status.ALREADY_APPLIED: "already applied",
+    Status.REFUSED: "REFUSED",
 }
 
 
 def outcome_line(o: Outcome) -> str:
     line = f"  {o.id} ({o.file}): {_MARK[o.status]}"
-    return f"{line}: {o.message}" if o.message else line
+    message = o.message
+    if o.status is Status.ALREADY_APPLIED and message.startswith("already applied"):
+        message = message.removeprefix("already applied").lstrip(": ")
+    return f"{line}: {message}" if message else line
 
 
 def report_lines(report: ApplyReport) -> list[str]:
@@ -51,11 +56,23 @@ def report_lines(report: ApplyReport) -> list[str]:
     lines += [f"  warning: {w}" for o in report.outcomes for w in o.warnings]
     lines += [f"  error: {e}" for o in report.outcomes for e in o.errors]
     remaining = "unknown" if report.remaining is None else str(report.remaining)
+    resumed = ""
+    if report.count(Status.ALREADY_APPLIED):
+        resumed = f"{report.count(Status.ALREADY_APPLIED)} already applied, "
+    refused = ""
+    if report.count(Status.REFUSED):
+        refused = f"{report.count(Status.REFUSED)} refused (plan file edited), "
     lines.append(
-        f"Apply: {report.count(Status.APPLIED)} applied, {report.count(Status.FAILED)} failed, "
-        f"{report.count(Status.STALE)} skipped as stale, {report.count(Status.NOT_SENT)} not sent. "
+        f"Apply: {report.count(Status.APPLIED)} applied, {resumed}{report.count(Status.FAILED)} "
+        f"failed, {refused}{report.count(Status.STALE)} skipped as stale, "
+        f"{report.count(Status.NOT_SENT)} not sent. "
         f"Requests: {report.requests} spent ({remaining} remaining today for this key)."
     )
+    if any(o.message == QUOTA_EXHAUSTED for o in report.outcomes):
+        lines.append(
+            "The API key's daily quota is exhausted: no further PATCH was sent. Rerun once it "
+            "recovers (a rolling 24 hours); the rerun sends only what is still different."
+        )
     return lines
 
 
@@ -208,7 +225,14 @@ def command(
                         click.echo(outcome_line(outcome))
 
                 report = await run_apply(
-                    client, plan, state, options, live=live, stop=stop, on_outcome=on_outcome
+                    client,
+                    plan,
+                    state,
+                    options,
+                    live=live,
+                    stop=stop,
+                    desired=records,
+                    on_outcome=on_outcome,
                 )
             return plan, report
 

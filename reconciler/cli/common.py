@@ -145,7 +145,8 @@ def shown_path(path: Path, cwd: Path | None = None) -> str:
 
 
 def load_records(directory: Path) -> tuple[list[DesiredRecord], dict[str, str]]:
-    """The valid desired records and every file's digest; invalid files stop the command."""
+    """The valid desired records, and every file's digest by its path relative to `directory`;
+    invalid files stop the command."""
     desired = load_desired([directory])
     if desired.problems:
         # stderr: stdout may be a JSON or Markdown plan that must stay parseable.
@@ -162,7 +163,13 @@ def load_records(directory: Path) -> tuple[list[DesiredRecord], dict[str, str]]:
         DesiredRecord(int(doc.data["id"]), shown_path(doc.path, cwd), doc.data, doc.digest)
         for doc in desired.documents
     ]
-    return records, {r.file: r.digest for r in records}
+    # A plan records each file's digest under its path relative to --dir, so that a saved plan
+    # applies from any working folder (and whatever spelling of --dir names the same folder).
+    base = directory if directory.is_dir() else directory.parent
+    files = {
+        Path(os.path.relpath(doc.path, base)).as_posix(): doc.digest for doc in desired.documents
+    }
+    return records, files
 
 
 def load_state(path: Path) -> State:

@@ -18,7 +18,9 @@ _OUTCOME = {
     Status.APPLIED: "applied",
     Status.FAILED: "**failed**",
     Status.STALE: "skipped: changed in Coperniq since the plan",
-    Status.NOT_SENT: "not sent (interrupted)",
+    Status.NOT_SENT: "not sent",
+    Status.ALREADY_APPLIED: "already applied",
+    Status.REFUSED: "**refused**: the plan file was edited",
 }
 
 
@@ -30,6 +32,12 @@ def headline(report: ApplyReport | None, plan: Plan) -> str:
     return (
         f"Apply: {report.count(Status.APPLIED)} applied, {report.count(Status.FAILED)} failed, "
         f"{report.count(Status.STALE)} skipped as stale, {report.count(Status.NOT_SENT)} not sent"
+        + (
+            f", {report.count(Status.ALREADY_APPLIED)} already applied"
+            if report.count(Status.ALREADY_APPLIED)
+            else ""
+        )
+        + (f", {report.count(Status.REFUSED)} refused" if report.count(Status.REFUSED) else "")
         + (" (interrupted)" if report.interrupted else "")
     )
 
