@@ -222,6 +222,13 @@ async def read_live(
         else:
             lister = _Lister(client, wanted, found, known_total, page_size)
             total_seen = await lister.run()
+            # A listing can skip a record that exists (deletes shift the pages while they are
+            # read): before anyone is told a wanted record is missing, ask for it by id. Ids
+            # already asked for by id are settled. One GET per such record; they are rare
+            # (each is an error in the plan).
+            doubtful = wanted - found.keys() - lister.fetched
+            if doubtful:
+                await _get_each(client, doubtful, found)
     archived = frozenset(i for i, r in found.items() if r.get("isActive") is False)
     return LiveSnapshot(
         records=MappingProxyType(found),
@@ -233,16 +240,23 @@ async def read_live(
 
 
 async def _get_each(
-    client: LiveSource, ids: Iterable[int], found: dict[int, dict[str, Any]]
+    client: LiveSource,
+    ids: Iterable[int],
+    found: dict[int, dict[str, Any]],
+    fetched: set[int] | None = None,
 ) -> None:
-    """One GET per id, concurrently (the client bounds how many are in flight); 404 is missing."""
+    """One GET per id, concurrently (the client bounds how many are in flight); 404 is missing.
+    `fetched`, if given, collects the ids asked for."""
+    ids = sorted(ids)
+    if fetched is not None:
+        fetched.update(ids)
 
     async def one(record_id: int) -> None:
         record = await client.get(record_id, include_archived=True)
         if record is not None:
             found[record_id] = record
 
-    await _all_or_first_error([one(i) for i in sorted(ids)])
+    await _all_or_first_error([one(i) for i in ids])
 
 
 class _Lister:
@@ -269,6 +283,7 @@ class _Lister:
         self.seen_ids: set[int] = set()
         self.repeats = 0  # records that came back on more than one page
         self.stuck = False  # a full page of nothing but repeats: paging does not advance
+        self.fetched: set[int] = set()  # ids asked for by id (GET), settled whatever the answer
 
     async def run(self) -> int | None:
         """List until done; GET the rest when that is cheaper. Returns the total if read to end."""
@@ -278,7 +293,9 @@ class _Lister:
             if self.stuck or (self._complete() and self.repeats):
                 # Pages that repeat records mean the order moved while we read (or the server
                 # ignores `page`): a record may have slid past unseen, so ask for the rest by id.
-                await _get_each(self.client, self.wanted - self.found.keys(), self.found)
+                await _get_each(
+                    self.client, self.wanted - self.found.keys(), self.found, self.fetched
+                )
                 return None
             if self._complete():
                 return self.progress.seen
@@ -289,7 +306,7 @@ class _Lister:
                 self.progress, pending, known_total=self.known_total, page_size=self.page_size
             )
             if not more:
-                await _get_each(self.client, pending, self.found)
+                await _get_each(self.client, pending, self.found, self.fetched)
                 return None
             # Pages the pending ids fill are needed whatever else is true: fetch them together.
             # Beyond them, sorted pages go on in a window no wider than the client's concurrency,

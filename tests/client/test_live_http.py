@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Collection
+from typing import Any
 
 import httpx
 
@@ -135,12 +136,45 @@ def _delete(sb: Sandbox, record_id: int) -> None:
     asyncio.run(go())
 
 
-def test_sorted_pages_settle_a_gap_without_asking(sandbox: Sandbox) -> None:
+def test_a_gap_in_sorted_pages_is_confirmed_by_id_before_it_is_called_missing(
+    sandbox: Sandbox,
+) -> None:
     _delete(sandbox, 150)
     snapshot = _read(sandbox, range(1, 300))
     assert _pages(sandbox) == [1, 2, 3]
-    assert _gets(sandbox) == []
+    assert _gets(sandbox) == [150]  # deletes may have shifted the pages: ask before saying so
     assert snapshot.missing == frozenset({150})
+
+
+def test_records_skipped_by_pages_that_shifted_mid_read_are_not_missing(
+    sandbox: Sandbox,
+) -> None:
+    """Deletes of other records while the pages are read shift later pages down: the records
+    that slid onto a page already read are never listed, yet they exist."""
+
+    class DeletesAfterPageOne(ApiClient):
+        async def list_page(self, page: int, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+            records = await super().list_page(page, *args, **kwargs)
+            if page == 1:  # someone deletes ten unmanaged records before page 2 is read
+                async with httpx.AsyncClient() as http:
+                    for record_id in range(1, 11):
+                        r = await http.delete(
+                            f"{sandbox.base_url}/v1/opportunities/{record_id}",
+                            headers={"x-api-key": sandbox.api_key},
+                        )
+                        assert r.status_code == 200
+            return records
+
+    wanted = range(50, 300)
+
+    async def go() -> LiveSnapshot:
+        async with DeletesAfterPageOne(settings_for(sandbox, concurrency=1)) as api:
+            return await read_live(api, wanted)
+
+    snapshot = asyncio.run(go())
+    assert snapshot.missing == frozenset()
+    assert set(snapshot.records) == set(wanted)
+    assert sorted(_gets(sandbox)) == list(range(101, 111))  # the ten that slid past, by id
 
 
 def test_unsorted_pages_never_settle_a_gap_by_their_order(sandbox: Sandbox) -> None:
@@ -156,9 +190,10 @@ def test_unsorted_pages_never_settle_a_gap_by_their_order(sandbox: Sandbox) -> N
 def test_unsorted_pages_are_read_to_the_end(sandbox: Sandbox) -> None:
     snapshot = _read(sandbox, [*range(1, RECORDS + 1), 5_000], RECORDS, transport=_Shuffled())
     # Sorted, page 10 would pass every id below 5,000 and 5,000 would cost one GET; unsorted,
-    # only the empty page 11 settles that 5,000 is missing.
+    # the listing goes on to the empty page 11, and 5,000 is still confirmed by id before it is
+    # called missing (the pages may have shifted while they were read).
     assert _pages(sandbox) == list(range(1, 12))
-    assert _gets(sandbox) == []
+    assert _gets(sandbox) == [5_000]
     assert snapshot.missing == frozenset({5_000})
     assert snapshot.total_seen == RECORDS
     assert len(snapshot.records) == RECORDS
