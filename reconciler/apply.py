@@ -18,8 +18,9 @@ from typing import Any, Protocol
 
 from reconciler.diff import field_still_equal, is_readable, live_value
 from reconciler.errors import RateLimited, ReconcilerError, Refused
-from reconciler.fields import FIELDS
+from reconciler.fields import MERGED, WRITE_ONLY, is_archived
 from reconciler.plan import Change, Plan
+from reconciler.protocol import Api
 from reconciler.render import format_value
 
 
@@ -61,14 +62,6 @@ class ApplyReport:
             o.status in (Status.APPLIED, Status.ALREADY_APPLIED) and not o.errors
             for o in self.outcomes
         )
-
-
-class Patcher(Protocol):
-    """What apply needs from the API client."""
-
-    async def patch(
-        self, record_id: int, body: Mapping[str, Any], *, allow_new_options: bool = False
-    ) -> dict[str, Any]: ...
 
 
 class AppliedState(Protocol):
@@ -122,7 +115,7 @@ def stale_fields(change: Change, live: Mapping[str, Any] | None) -> list[str]:
     """The planned fields whose live value is no longer what the plan saw."""
     if live is None:
         return ["(record no longer exists)"]
-    if live.get("isActive") is False:
+    if is_archived(live):
         return ["(record was archived)"]
     moved = []
     for f in change.fields:
@@ -152,31 +145,36 @@ def check_response(
                 "or every plan will show this field as a change"
             )
     errors = []
-    before_custom = (before or {}).get("custom")
-    after_custom = after.get("custom")
-    if isinstance(before_custom, Mapping):
-        cleared = {k for k, v in (change.patch.get("custom") or {}).items() if v is None}
-        kept = after_custom if isinstance(after_custom, Mapping) else {}
-        vanished = sorted(
-            k
-            for k, v in before_custom.items()
-            if v is not None and k not in cleared and k not in kept
-        )
+    for name in MERGED:
+        vanished = _vanished_keys(name, change.patch, before or {}, after)
         if vanished:
             errors.append(
-                f"{where}: custom keys {', '.join(vanished)} vanished after the PATCH: the server "
-                "replaced `custom` instead of merging it (CONTRACT assumption 1); restore them in "
+                f"{where}: {name} keys {', '.join(vanished)} vanished after the PATCH: the server "
+                f"replaced `{name}` instead of merging it (CONTRACT assumption 1); restore them in "
                 "Coperniq and report this"
             )
     return tuple(warnings), tuple(errors)
 
 
+def _vanished_keys(
+    name: str, patch: Mapping[str, Any], before: Mapping[str, Any], after: Mapping[str, Any]
+) -> list[str]:
+    """Keys of merged field `name` that held a value before the PATCH, were not cleared by it,
+    and are gone after it."""
+    had, kept = before.get(name), after.get(name)
+    if not isinstance(had, Mapping):
+        return []
+    cleared = {k for k, v in (patch.get(name) or {}).items() if v is None}
+    kept = kept if isinstance(kept, Mapping) else {}
+    return sorted(k for k, v in had.items() if v is not None and k not in cleared and k not in kept)
+
+
 def write_only_values(patch: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in patch.items() if k in FIELDS and FIELDS[k].write_only}
+    return {k: v for k, v in patch.items() if k in WRITE_ONLY}
 
 
 async def apply_changes(
-    client: Patcher,
+    client: Api,
     changes: list[Change],
     state: AppliedState,
     *,

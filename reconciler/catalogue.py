@@ -13,7 +13,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.fields import FIELDS, FieldPath
 from reconciler.property_types import has_options, kind_of
+
+# Catalogued fields: a top-level one takes its options from the standard property of its name
+# (`trades`); a merged one (`custom`) from the custom property each of its keys names.
+_STANDARD = tuple(f.name for f in FIELDS.values() if f.catalogued and not f.merged)
+_MERGED = tuple(f.name for f in FIELDS.values() if f.catalogued and f.merged)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +37,8 @@ class Property:
 
 @dataclass(frozen=True, slots=True)
 class NewOption:
-    """A dropdown value that does not exist yet: `field` is `trades` or `custom.KEY`."""
+    """A dropdown value that does not exist yet: `field` is a `FieldPath` name (`trades`,
+    `custom.KEY`)."""
 
     field: str
     value: str
@@ -39,12 +46,15 @@ class NewOption:
 
 @dataclass(frozen=True, slots=True)
 class Catalogue:
-    trades: Property | None
+    """`standard`: the properties of catalogued top-level fields, by field name; `custom`: the
+    company's custom properties (`isCustom`), by key."""
+
+    standard: Mapping[str, Property]
     custom: Mapping[str, Property]
 
     @classmethod
     def from_api(cls, properties: Sequence[Mapping[str, Any]]) -> Catalogue:
-        trades: Property | None = None
+        standard: dict[str, Property] = {}
         custom: dict[str, Property] = {}
         for item in properties:
             key = item.get("keyName")
@@ -60,9 +70,18 @@ class Catalogue:
             )
             if item.get("isCustom"):
                 custom[key] = prop
-            elif key == "trades":
-                trades = prop
-        return cls(trades, custom)
+            elif key in _STANDARD:
+                standard[key] = prop
+        return cls(standard, custom)
+
+    @property
+    def trades(self) -> Property | None:
+        """The standard `trades` property, if the company's catalogue lists it."""
+        return self.standard.get("trades")
+
+    def property_for(self, path: FieldPath) -> Property | None:
+        """The property whose options a value at `path` must be one of (None: not catalogued)."""
+        return self.custom.get(path.key) if path.key is not None else self.standard.get(path.top)
 
 
 def _strings(value: Any) -> Iterable[str]:
@@ -72,28 +91,38 @@ def _strings(value: Any) -> Iterable[str]:
         yield from (v for v in value if isinstance(v, str))
 
 
+def _catalogued_values(patch: Mapping[str, Any]) -> Iterable[tuple[FieldPath, Any]]:
+    """Every value of a PATCH body that the catalogue constrains, with its path, in field order."""
+    for name in _STANDARD:
+        if name in patch:
+            yield FieldPath(name), patch[name]
+    for name in _MERGED:
+        for key, value in (patch.get(name) or {}).items():
+            yield FieldPath(name, key), value
+
+
 def new_options(patch: Mapping[str, Any], catalogue: Catalogue) -> tuple[NewOption, ...]:
     """The dropdown values a PATCH body would add to the catalogue, in field order."""
     found: list[NewOption] = []
-    if "trades" in patch and catalogue.trades is not None:
-        found += [
-            NewOption("trades", v)
-            for v in _strings(patch["trades"])
-            if v not in catalogue.trades.options
-        ]
-    for key, value in (patch.get("custom") or {}).items():
-        prop = catalogue.custom.get(key)
-        if prop is None or not prop.is_dropdown:
+    for path, value in _catalogued_values(patch):
+        prop = catalogue.property_for(path)
+        if prop is None or (path.key is not None and not prop.is_dropdown):
             continue
-        found += [NewOption(f"custom.{key}", v) for v in _strings(value) if v not in prop.options]
+        found += [NewOption(str(path), v) for v in _strings(value) if v not in prop.options]
     return tuple(dict.fromkeys(found))
 
 
 def unknown_custom_keys(patch: Mapping[str, Any], catalogue: Catalogue) -> tuple[str, ...]:
-    """Custom keys in a PATCH body that the company has no property for (the API says 400)."""
-    return tuple(k for k in (patch.get("custom") or {}) if k not in catalogue.custom)
+    """Merged-field keys in a PATCH body that the company has no property for (the API says
+    400), as `FieldPath` names (`custom.KEY`)."""
+    return tuple(
+        str(FieldPath(name, key))
+        for name in _MERGED
+        for key in (patch.get(name) or {})
+        if key not in catalogue.custom
+    )
 
 
 def needs_catalogue(patch: Mapping[str, Any]) -> bool:
     """Whether checking this PATCH body needs the catalogue (worth a request only then)."""
-    return "trades" in patch or bool(patch.get("custom"))
+    return any(True for _ in _catalogued_values(patch))

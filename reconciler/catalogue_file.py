@@ -122,4 +122,4 @@ def _from_dict(data: Any) -> Catalogue:
     if trades_data is not None:
         options = frozenset(_strings(trades_data, "trades"))
         trades = Property("trades", "DROPDOWN", options, True, "Trades")
-    return Catalogue(trades, custom)
+    return Catalogue({} if trades is None else {"trades": trades}, custom)

@@ -14,8 +14,10 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler.fields import FIELDS
+from reconciler.fields import FIELDS, MERGED
 from reconciler.plan import DesiredRecord
+
+_MERGED = MERGED[0]  # the demo drifts one key of the merged field (`custom`)
 
 
 def _alternative(value: Any, options: Sequence[str]) -> Any:
@@ -49,9 +51,9 @@ def drifted(
         changed = True
         if isinstance(data.get("value"), int | float):
             live["value"] = round(float(data["value"]) * 0.9, 2)
-    elif kind == 1 and isinstance(data.get("custom"), Mapping):
-        live["custom"] = dict(data["custom"])
-        changed = _drift_custom(live["custom"], catalogue)
+    elif kind == 1 and isinstance(data.get(_MERGED), Mapping):
+        live[_MERGED] = dict(data[_MERGED])
+        changed = _drift_custom(live[_MERGED], catalogue)
     elif kind == 2:
         if isinstance(data.get("primaryPhone"), str):
             digits = "".join(c for c in data["primaryPhone"] if c.isdigit())

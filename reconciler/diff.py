@@ -2,10 +2,10 @@
 
 Pure code. It reads the field model (`reconciler.fields`) and nothing else decides how a field
 compares: only the fields a file declares are managed; numbers compare numerically; set-like
-fields ignore order; `custom` compares and patches key by key; write-only fields compare against
-the live value when the server returns one, else against the value this tool last applied, else
-they are planned with "current value cannot be read". The result is the field changes to show and
-the exact PATCH body to send.
+fields ignore order; a merged field (`custom`) compares and patches key by key; write-only fields
+compare against the live value when the server returns one, else against the value this tool last
+applied, else they are planned with "current value cannot be read". The result is the field
+changes to show and the exact PATCH body to send.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.fields import FIELDS, REQUIRED_ON_PATCH, Compare, Field
+from reconciler.fields import FIELDS, REQUIRED_ON_PATCH, Compare, Field, FieldPath
 
 
 @dataclass(frozen=True, slots=True)
 class FieldChange:
-    """One managed value that differs: `field` is a top-level name or `custom.KEY`."""
+    """One managed value that differs: `field` is a `FieldPath` name (`title`, `custom.KEY`)."""
 
     field: str
     before: Any
@@ -91,21 +91,18 @@ def values_equal(compare: Compare, desired: Any, live: Any) -> bool:
     return not DeepDiff(desired, live, ignore_order=ignore_order, ignore_numeric_type_changes=True)
 
 
-def _custom_value_equal(desired: Any, live: Any) -> bool:
-    # A custom value is a scalar or a multi-select list: numbers numerically, lists as sets.
-    if _is_number(desired) or _is_number(live):
-        return values_equal(Compare.NUMERIC, desired, live)
-    return values_equal(Compare.SET, desired, live)
-
-
-def _diff_custom(desired: Mapping[str, Any], live: Any) -> tuple[list[FieldChange], dict[str, Any]]:
-    live_custom: Mapping[str, Any] = live if isinstance(live, Mapping) else {}
+def _diff_merged(
+    field: Field, desired: Mapping[str, Any], live: Any
+) -> tuple[list[FieldChange], dict[str, Any]]:
+    """A merged field key by key: only the keys the file declares are managed."""
+    live_map: Mapping[str, Any] = live if isinstance(live, Mapping) else {}
+    compare = field.key_compare or Compare.EXACT
     changes: list[FieldChange] = []
     patch: dict[str, Any] = {}
     for key in sorted(desired):
-        want, have = desired[key], live_custom.get(key)
-        if not _custom_value_equal(want, have):
-            changes.append(FieldChange(f"custom.{key}", have, want))
+        want, have = desired[key], live_map.get(key)
+        if not values_equal(compare, want, have):
+            changes.append(FieldChange(str(FieldPath(field.name, key)), have, want))
             patch[key] = want
     return changes, patch
 
@@ -143,11 +140,11 @@ def diff_record(
         if name not in desired:
             continue
         want = desired[name]
-        if field.compare is Compare.MERGE:
-            custom_changes, custom_patch = _diff_custom(want or {}, live.get(name))
-            changes.extend(custom_changes)
-            if custom_patch:
-                patch[name] = custom_patch
+        if field.merged:
+            merged_changes, merged_patch = _diff_merged(field, want or {}, live.get(name))
+            changes.extend(merged_changes)
+            if merged_patch:
+                patch[name] = merged_patch
             continue
         if field.write_only:
             change = _diff_write_only(field, want, live, applied)
@@ -172,20 +169,15 @@ def _ordered_patch(patch: dict[str, Any]) -> dict[str, Any]:
 
 def live_value(live: Mapping[str, Any], field: str) -> Any:
     """The live value of a plan field name (`title`, `custom.KEY`), None where absent."""
-    if field.startswith("custom."):
-        custom = live.get("custom")
-        return custom.get(field[len("custom.") :]) if isinstance(custom, Mapping) else None
-    return live.get(field)
+    return FieldPath.parse(field).read(live)
 
 
 def field_still_equal(field: str, expected: Any, live: Mapping[str, Any]) -> bool:
     """Whether a live record still holds `expected` in `field` (the stale-plan check)."""
-    have = live_value(live, field)
-    if field.startswith("custom."):
-        return _custom_value_equal(expected, have)
-    return values_equal(FIELDS[field].compare, expected, have)
+    path = FieldPath.parse(field)
+    return values_equal(path.compare, expected, path.read(live))
 
 
 def is_readable(field: str) -> bool:
     """Whether GET returns the field (write-only fields cannot be checked by reading)."""
-    return field.startswith("custom.") or not FIELDS[field].write_only
+    return FieldPath.parse(field).readable

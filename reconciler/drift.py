@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.diff import diff_record
-from reconciler.fields import FIELDS
+from reconciler.fields import FIELDS, is_archived, shown_title, updated_at
 from reconciler.plan import DesiredRecord
 
 FORMAT_VERSION = "1"
@@ -197,7 +197,7 @@ def find_drift(
         if current is None:
             absent.append(AbsentRecord(record.id, record.file, Absence.MISSING))
             continue
-        if current.get("isActive") is False:
+        if is_archived(current):
             absent.append(AbsentRecord(record.id, record.file, Absence.ARCHIVED))
             continue
         changes = diff_record(record.data, current, {}).changes
@@ -208,14 +208,13 @@ def find_drift(
         if not fields:
             in_sync += 1
             continue
-        updated_at = current.get("updatedAt")
         drifted.append(
             DriftedRecord(
                 id=record.id,
                 file=record.file,
-                title=str(record.data.get("title") or current.get("title") or ""),
+                title=shown_title(record.data, current),
                 fields=fields,
-                updated_at=updated_at if isinstance(updated_at, str) else None,
+                updated_at=updated_at(current),
                 updated_by=editor_of(current.get("updatedBy")),
             )
         )

@@ -1,9 +1,11 @@
 """The plan and apply runs: wiring the stages together around one API client.
 
 This module owns the order of the I/O: read the live records for the desired ids at the least
-cost, diff them (pure), fetch the property catalogue only when a change touches `trades` or
-`custom` (it costs a request), assemble the plan; and for apply, the stale check of a saved plan
-and the guarded, accounted PATCH run. It prints nothing and knows nothing of click.
+cost, diff them (pure), fetch the property catalogue only when a change touches a catalogued
+field (it costs a request), assemble the plan; and for apply, the stale check of a saved plan
+and the guarded, accounted PATCH run. It talks to the API only through `protocol.Api` (the CLI
+passes an `ApiClient`; tests may pass one over an in-process transport). It prints nothing and
+knows nothing of click.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from reconciler.apply import (
     write_only_values,
 )
 from reconciler.catalogue import Catalogue, needs_catalogue
-from reconciler.client import ApiClient
 from reconciler.errors import ReconcilerError
 from reconciler.live import LiveSnapshot, read_live
 from reconciler.plan import (
@@ -33,6 +34,7 @@ from reconciler.plan import (
     check_catalogue,
     diff_all,
 )
+from reconciler.protocol import Api
 from reconciler.saved_plan import check_saved_change
 from reconciler.state import State
 
@@ -61,7 +63,7 @@ def select(desired: Sequence[DesiredRecord], targets: Collection[int]) -> list[D
     return [r for r in desired if r.id in wanted]
 
 
-async def read_records(client: ApiClient, ids: Sequence[int], state: State) -> LiveSnapshot:
+async def read_records(client: Api, ids: Sequence[int], state: State) -> LiveSnapshot:
     """The live records for `ids` at the least cost; remembers the live count when it learns it.
 
     With no count remembered, live is assumed to mirror git: as many records as ids.
@@ -74,7 +76,7 @@ async def read_records(client: ApiClient, ids: Sequence[int], state: State) -> L
 
 
 async def compute_plan(
-    client: ApiClient,
+    client: Api,
     desired: Sequence[DesiredRecord],
     state: State,
     *,
@@ -109,7 +111,7 @@ class ApplyOptions:
 
 
 async def verify_saved_plan(
-    client: ApiClient, plan: Plan, state: State, desired: Sequence[DesiredRecord]
+    client: Api, plan: Plan, state: State, desired: Sequence[DesiredRecord]
 ) -> tuple[list[Change], list[Outcome], LiveSnapshot]:
     """Re-read the planned records and rebuild each PATCH: the changes to send, and the rest.
 
@@ -138,7 +140,7 @@ async def verify_saved_plan(
 
 
 async def run_apply(
-    client: ApiClient,
+    client: Api,
     plan: Plan,
     state: State,
     options: ApplyOptions,

@@ -9,8 +9,9 @@ it: an emulator that shares the code under test shares its bugs.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
+from typing import Any
 
 
 class Compare(enum.Enum):
@@ -30,6 +31,17 @@ class Field:
     write_only: bool = False  # accepted by PATCH, never returned by GET
     required: bool = False  # required in every file; the published PATCH schema marks it required
     personal: bool = False  # contact data: masked in Markdown unless --no-mask
+    # Values are options of the property catalogue: a field named like a standard property
+    # (`trades`) has its options; a MERGE field's keys are custom properties, each with its own.
+    catalogued: bool = False
+    # MERGE only: how the value under one key compares (a scalar exactly, numbers numerically,
+    # a multi-select list as a set).
+    key_compare: Compare | None = None
+    block: bool = False  # written as a block list in files (one item a line), others in flow style
+
+    @property
+    def merged(self) -> bool:
+        return self.compare is Compare.MERGE
 
 
 KEY = "id"
@@ -39,8 +51,8 @@ FIELDS: Mapping[str, Field] = {
     f.name: f
     for f in (
         Field("title", Compare.EXACT, required=True),
-        Field("address", Compare.EXACT, required=True),
-        Field("trades", Compare.SET, required=True),
+        Field("address", Compare.EXACT, required=True, block=True),
+        Field("trades", Compare.SET, required=True, catalogued=True),
         Field("description", Compare.EXACT, nullable=True),
         Field("accountId", Compare.EXACT, nullable=True),
         Field("workflowId", Compare.EXACT, nullable=True),
@@ -52,7 +64,7 @@ FIELDS: Mapping[str, Field] = {
         Field("primaryEmail", Compare.EXACT, personal=True),
         Field("primaryPhone", Compare.EXACT, personal=True),
         Field("contacts", Compare.SET, write_only=True),
-        Field("custom", Compare.MERGE),
+        Field("custom", Compare.MERGE, catalogued=True, key_compare=Compare.SET),
     )
 }
 """Every field a desired-state file may declare besides `id`, in canonical order."""
@@ -60,6 +72,12 @@ FIELDS: Mapping[str, Field] = {
 FILE_SETTINGS: tuple[str, ...] = ("allow_new_options",)
 """Keys a file may declare that are not Coperniq fields: never diffed, never sent (they steer how
 reconciler sends the file's changes; `allow_new_options` is documented in README "Authoring")."""
+
+WRITE_ONLY: frozenset[str] = frozenset(f.name for f in FIELDS.values() if f.write_only)
+"""Accepted by PATCH, never returned by GET: compared with the state file's last applied value."""
+
+MERGED: tuple[str, ...] = tuple(f.name for f in FIELDS.values() if f.merged)
+"""Fields compared and patched key by key (`custom`)."""
 
 REQUIRED_ON_PATCH: tuple[str, ...] = tuple(f.name for f in FIELDS.values() if f.required)
 """Sent on every PATCH with --send-required, for servers that enforce the published schema."""
@@ -93,3 +111,86 @@ READ_ONLY: frozenset[str] = frozenset(
     }
 )
 """Fields the API returns but never accepts: a file that declares one is rejected as read-only."""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class FieldPath:
+    """A field as plans, drift reports and adopt name it: `title`, or `custom.KEY` for one key
+    of a merged field. It parses, reads and writes itself, so no other module spells a merged
+    field's name or splits on its dot."""
+
+    top: str
+    key: str | None = None
+
+    @classmethod
+    def parse(cls, name: str) -> FieldPath:
+        """`custom.hoa` -> FieldPath("custom", "hoa"); any other name is a top-level field."""
+        head, dot, rest = name.partition(".")
+        if dot and head in FIELDS and FIELDS[head].merged:
+            return cls(head, rest)
+        return cls(name)
+
+    def __str__(self) -> str:
+        return self.top if self.key is None else f"{self.top}.{self.key}"
+
+    @property
+    def spec(self) -> Field | None:
+        """The table entry of the top-level field (None for a name the table does not know)."""
+        return FIELDS.get(self.top)
+
+    @property
+    def compare(self) -> Compare:
+        """How a value at this path compares: a merged field's key uses its `key_compare`."""
+        spec = self.spec
+        if spec is None:
+            return Compare.EXACT
+        if self.key is not None:
+            return spec.key_compare or Compare.EXACT
+        return spec.compare
+
+    @property
+    def readable(self) -> bool:
+        """Whether GET returns it (write-only fields cannot be checked by reading)."""
+        spec = self.spec
+        return spec is None or not spec.write_only
+
+    def read(self, record: Mapping[str, Any]) -> Any:
+        """The value at this path in a record or file's data; None where absent."""
+        if self.key is None:
+            return record.get(self.top)
+        inner = record.get(self.top)
+        return inner.get(self.key) if isinstance(inner, Mapping) else None
+
+    def write(self, record: MutableMapping[str, Any], value: Any) -> None:
+        """Set the value at this path, creating the merged mapping when it is absent."""
+        if self.key is None:
+            record[self.top] = value
+            return
+        inner = record.get(self.top)
+        if not isinstance(inner, MutableMapping):
+            inner = record[self.top] = {}
+        inner[self.key] = value
+
+
+def is_write_only(name: str) -> bool:
+    """Whether a plan field name (`status`, `custom.KEY`) is a write-only field."""
+    return not FieldPath.parse(name).readable
+
+
+# --- facts about a live record (CONTRACT 2 and 4) -----------------------------------------------
+
+
+def is_archived(live: Mapping[str, Any]) -> bool:
+    """Archived in Coperniq (`isActive: false`): it cannot be updated, only restored there."""
+    return live.get("isActive") is False
+
+
+def shown_title(desired: Mapping[str, Any], live: Mapping[str, Any] | None) -> str:
+    """The title to show for a record: the file's, else the live one (a file may omit it)."""
+    return str(desired.get("title") or (live or {}).get("title") or "")
+
+
+def updated_at(live: Mapping[str, Any]) -> str | None:
+    """The live record's `updatedAt`, when it is a string (the API's ISO 8601 instant)."""
+    value = live.get("updatedAt")
+    return value if isinstance(value, str) else None

@@ -22,34 +22,21 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from reconciler import schema
 from reconciler.atomic import write_atomic
 from reconciler.errors import LoadError
-from reconciler.fields import FIELDS, KEY, REQUIRED_ON_PATCH
+from reconciler.fields import FIELDS, KEY, REQUIRED_ON_PATCH, is_archived
 from reconciler.live import full_listing_cost
 from reconciler.loader import load_file
+from reconciler.protocol import Api
 from reconciler.validate import YAML_SUFFIXES
 from reconciler.yamlfile import dump_document
 
 PAGE_SIZE = 100
 _SLUG_MAX = 60
 _ID_PREFIX = re.compile(r"^(\d+)-")
-
-
-class Lister(Protocol):
-    """What `list_records` needs from the API client."""
-
-    async def list_page(
-        self,
-        page: int,
-        page_size: int = 100,
-        *,
-        include_archived: bool = True,
-        order_by: str = "asc",
-        updated_after: str | None = None,
-    ) -> list[dict[str, Any]]: ...
 
 
 # --- what a file holds (pure) --------------------------------------------------------------------
@@ -83,7 +70,7 @@ def _selected(live: Mapping[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {KEY: live[KEY]}
     for name in FIELDS:
         value = live.get(name)
-        if name == "custom" and isinstance(value, Mapping):
+        if FIELDS[name].merged and isinstance(value, Mapping):
             value = {k: value[k] for k in sorted(value) if value[k] is not None} or None
         if value is not None:
             data[name] = value
@@ -111,10 +98,12 @@ def document_from_live(live: Mapping[str, Any]) -> Imported:
                     error=f"{where}: {finding.message}; not imported: fix it in Coperniq "
                     "or write this file by hand",
                 )
-            if top == "custom" and len(finding.keys) > 1 and isinstance(data.get("custom"), dict):
-                data["custom"].pop(str(finding.keys[1]), None)
-                if not data["custom"]:
-                    del data["custom"]
+            spec = FIELDS.get(top)
+            merged = data.get(top)
+            if spec and spec.merged and len(finding.keys) > 1 and isinstance(merged, dict):
+                merged.pop(str(finding.keys[1]), None)
+                if not merged:
+                    del data[top]
             else:
                 data.pop(top, None)
             warnings.append(
@@ -128,7 +117,7 @@ def document_from_live(live: Mapping[str, Any]) -> Imported:
 
 
 async def list_records(
-    client: Lister,
+    client: Api,
     *,
     updated_after: str | None = None,
     expected_total: int | None = None,
@@ -158,11 +147,7 @@ async def list_records(
         pages_read += 1
         for record in records:
             rid = record.get(KEY)
-            if (
-                isinstance(rid, int)
-                and not isinstance(rid, bool)
-                and record.get("isActive") is not False
-            ):
+            if isinstance(rid, int) and not isinstance(rid, bool) and not is_archived(record):
                 found.setdefault(rid, record)
         on_page(pages_read, len(found))
         return len(records) < PAGE_SIZE

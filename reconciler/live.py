@@ -17,29 +17,10 @@ import math
 from collections.abc import Awaitable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any
 
-
-class LiveSource(Protocol):
-    """What `read_live` needs from a client (`reconciler.client.ApiClient` is one)."""
-
-    requests_sent: int
-
-    @property
-    def concurrency(self) -> int: ...
-
-    async def list_page(
-        self,
-        page: int,
-        page_size: int = 100,
-        *,
-        include_archived: bool = True,
-        order_by: str = "asc",
-    ) -> list[dict[str, Any]]: ...
-
-    async def get(
-        self, record_id: int, *, include_archived: bool = True
-    ) -> dict[str, Any] | None: ...
+from reconciler.fields import is_archived
+from reconciler.protocol import Api
 
 
 @dataclass(frozen=True, repr=False)
@@ -199,7 +180,7 @@ def next_pages(
 
 
 async def read_live(
-    client: LiveSource,
+    client: Api,
     ids: Collection[int],
     *,
     known_total: int | None = None,
@@ -229,7 +210,7 @@ async def read_live(
             doubtful = wanted - found.keys() - lister.fetched
             if doubtful:
                 await _get_each(client, doubtful, found)
-    archived = frozenset(i for i, r in found.items() if r.get("isActive") is False)
+    archived = frozenset(i for i, r in found.items() if is_archived(r))
     return LiveSnapshot(
         records=MappingProxyType(found),
         missing=wanted - found.keys(),
@@ -240,7 +221,7 @@ async def read_live(
 
 
 async def _get_each(
-    client: LiveSource,
+    client: Api,
     ids: Iterable[int],
     found: dict[int, dict[str, Any]],
     fetched: set[int] | None = None,
@@ -264,7 +245,7 @@ class _Lister:
 
     def __init__(
         self,
-        client: LiveSource,
+        client: Api,
         wanted: frozenset[int],
         found: dict[int, dict[str, Any]],
         known_total: int | None,

@@ -21,6 +21,7 @@ from typing import Any
 from reconciler.catalogue import Catalogue, NewOption, new_options, unknown_custom_keys
 from reconciler.diff import FieldChange, diff_record
 from reconciler.errors import ReconcilerError
+from reconciler.fields import is_archived, shown_title, updated_at
 
 FORMAT_VERSION = "1"
 
@@ -221,7 +222,7 @@ def _archived(record: DesiredRecord) -> RecordError:
 
 def _unknown_keys(record: DesiredRecord, keys: Sequence[str], catalogue: Catalogue) -> RecordError:
     known = ", ".join(sorted(catalogue.custom)) or "none"
-    names = ", ".join(f"custom.{k}" for k in keys)
+    names = ", ".join(keys)
     return RecordError(
         record.id,
         record.file,
@@ -247,7 +248,7 @@ def diff_all(
         if current is None:
             errors.append(_missing(record))
             continue
-        if current.get("isActive") is False:
+        if is_archived(current):
             errors.append(_archived(record))
             continue
         result = diff_record(
@@ -256,16 +257,14 @@ def diff_all(
         if not result.changes:
             unchanged += 1
             continue
-        title = record.data.get("title") or current.get("title") or ""
-        updated_at = current.get("updatedAt")
         changes.append(
             Change(
                 id=record.id,
                 file=record.file,
-                title=str(title),
+                title=shown_title(record.data, current),
                 fields=result.changes,
                 patch=result.patch,
-                live_updated_at=updated_at if isinstance(updated_at, str) else None,
+                live_updated_at=updated_at(current),
             )
         )
     return changes, errors, unchanged

@@ -26,6 +26,7 @@ from typing import Any
 
 from reconciler.apply import Outcome, Status, stale_fields, write_only_values
 from reconciler.diff import diff_record
+from reconciler.fields import MERGED, FieldPath, is_archived, updated_at
 from reconciler.plan import Change, DesiredRecord
 
 
@@ -61,7 +62,7 @@ def check_saved_change(
         f"changed in Coperniq since the plan was made ({', '.join(moved)}); "
         "not sent: make a new plan"
     )
-    if live is None or live.get("isActive") is False:
+    if live is None or is_archived(live):
         return held(Status.STALE, stale)
     rebuilt = [
         diff_record(record.data, live, applied, send_required=required)
@@ -75,13 +76,13 @@ def check_saved_change(
     if moved:
         return held(Status.STALE, stale)
     writes_blind = sorted(write_only_values(saved.patch))
-    updated_at = live.get("updatedAt")
-    if writes_blind and updated_at != saved.live_updated_at:
+    live_updated_at = updated_at(live)
+    if writes_blind and live_updated_at != saved.live_updated_at:
         return held(
             Status.STALE,
             f"the plan sets {', '.join(writes_blind)}, which cannot be read back, and the record "
             f"was updated in Coperniq since the plan was made (updatedAt "
-            f"{saved.live_updated_at} -> {updated_at}); not sent, so that a hand edit is not "
+            f"{saved.live_updated_at} -> {live_updated_at}); not sent, so that a hand edit is not "
             "overwritten unseen: make a new plan",
         )
     for diff in rebuilt:
@@ -106,9 +107,9 @@ def _differing(saved: Change, rebuilt: Mapping[str, Any]) -> list[str]:
     names = []
     for name in sorted(saved.patch.keys() | rebuilt.keys()):
         mine, theirs = saved.patch.get(name), rebuilt.get(name)
-        if name == "custom" and isinstance(mine, Mapping) and isinstance(theirs, Mapping):
+        if name in MERGED and isinstance(mine, Mapping) and isinstance(theirs, Mapping):
             names += [
-                f"custom.{k}"
+                str(FieldPath(name, k))
                 for k in sorted(mine.keys() | theirs.keys())
                 if k not in mine or k not in theirs or _canonical(mine[k]) != _canonical(theirs[k])
             ]

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # imported when a file is invalid: every plan would pay ~40 m
     import jsonschema
     from jsonschema import ValidationError
 
-from reconciler.fields import READ_ONLY
+from reconciler.fields import MERGED, READ_ONLY
 from reconciler.loader import Key, format_field
 from reconciler.schema_compile import Check, compile_schema
 
@@ -228,12 +228,13 @@ def _value_finding(
 
 def _type_message(keys: tuple[Key, ...], expected: str | list[str], value: Any) -> str:
     names = [expected] if isinstance(expected, str) else list(expected)
-    if keys and keys[0] == "custom" and len(keys) == 2:
+    merged = bool(keys) and keys[0] in MERGED
+    if merged and len(keys) == 2:
         return (
             "a custom value must be a string, a number, true or false, null (clears the key) "
             f"or a list of strings (a multi-select), not {_describe(value)}"
         )
-    if keys and keys[0] == "custom" and len(keys) == 3:
+    if merged and len(keys) == 3:
         return f"a multi-select value lists strings, not {_describe(value)}"
     wanted = " or ".join(_TYPE_NAMES.get(name, name) for name in names)
     if names == ["array"] and not isinstance(value, (list, dict)):

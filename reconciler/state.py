@@ -22,12 +22,11 @@ from typing import Any, Final
 
 from reconciler.atomic import write_atomic
 from reconciler.errors import ConfigError, WriteError
-from reconciler.fields import FIELDS
+from reconciler.fields import WRITE_ONLY
 from reconciler.lock import state_lock
 
 DEFAULT_PATH: Final = Path(".reconciler/state.json")
 FORMAT_VERSION: Final = "1"
-WRITE_ONLY: Final = frozenset(name for name, f in FIELDS.items() if f.write_only)
 
 _WITHOUT_IT = (
     "without it, write-only fields (status, contacts) show as 'current value cannot be read' "

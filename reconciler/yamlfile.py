@@ -36,6 +36,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.company_schema import COMPANY_SCHEMA_FILE
 from reconciler.errors import FileEditError, LoadError
+from reconciler.fields import FIELDS, FieldPath
 from reconciler.loader import parse
 
 SCHEMA_FILE = Path("schemas/opportunity.schema.json")
@@ -44,6 +45,7 @@ _STR = "tag:yaml.org,2002:str"
 _WIDTH = 4096  # never fold a long line: a folded plain scalar reads back the same but diffs badly
 _YAML11 = yaml.resolver.Resolver()
 _YAML12 = VersionedResolver(version=(1, 2))
+_BLOCK = frozenset(f.name for f in FIELDS.values() if f.block)
 
 
 # --- quoting -------------------------------------------------------------------------------------
@@ -145,7 +147,7 @@ def dump_document(data: Mapping[str, Any], schema_ref: str | None, name: str) ->
     """The text of a new file holding `data` (keys already in canonical order)."""
     root = MappingNode(
         "tag:yaml.org,2002:map",
-        [(_scalar(k), _node(v, block_lists=k == "address")) for k, v in data.items()],
+        [(_scalar(k), _node(v, block_lists=k in _BLOCK)) for k, v in data.items()],
         flow_style=False,
     )
     body = yaml.serialize(root, Dumper=_Dumper, allow_unicode=True, width=_WIDTH, indent=2)
@@ -244,13 +246,14 @@ def edit_document(text: str, updates: Mapping[str, Any], name: str) -> str:
     if not isinstance(doc, CommentedMap):
         raise FileEditError(f"{name}: cannot edit the file: the top level is not a mapping")
     for field, value in updates.items():
-        target, expected_target, key = doc, expected, field
-        if field.startswith("custom."):
-            key = field[len("custom.") :]
-            if not isinstance(doc.get("custom"), CommentedMap):
-                doc["custom"] = CommentedMap()
-                expected["custom"] = {}
-            target, expected_target = doc["custom"], expected["custom"]
+        path = FieldPath.parse(field)
+        target, expected_target, key = doc, expected, path.top
+        if path.key is not None:
+            key = path.key
+            if not isinstance(doc.get(path.top), CommentedMap):
+                doc[path.top] = CommentedMap()
+                expected[path.top] = {}
+            target, expected_target = doc[path.top], expected[path.top]
         target[key] = _styled(value, target.get(key))
         expected_target[key] = value
     out = io.StringIO()

@@ -21,6 +21,7 @@ from reconciler.cli.common import (
 )
 from reconciler.client import ApiClient
 from reconciler.errors import ExitCode
+from reconciler.fields import is_archived
 from reconciler.importer import (
     Action,
     Imported,
@@ -72,7 +73,7 @@ async def _read(
                 out.append(
                     _unavailable(record_id, "no such record (or this API key cannot see it)")
                 )
-            elif live.get("isActive") is False:
+            elif is_archived(live):
                 out.append(_unavailable(record_id, "it is archived in Coperniq"))
             else:
                 out.append(document_from_live(live))

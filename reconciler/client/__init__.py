@@ -6,6 +6,8 @@ under the API's per-second limit, `api` sends, retries and counts, and `errors` 
 hierarchy every failure is reported through. Import from here; the submodules are a split for size.
 """
 
+from typing import TYPE_CHECKING
+
 from reconciler.client.api import USER_AGENT, ApiClient
 from reconciler.client.ratelimit import RateLimiter
 from reconciler.client.settings import (
@@ -42,3 +44,9 @@ __all__ = [
     "ServerError",
     "ValidationFailed",
 ]
+
+if TYPE_CHECKING:
+    from reconciler.protocol import Api
+
+    def _is_the_core_api(client: ApiClient) -> Api:
+        return client  # mypy proves here that ApiClient satisfies `protocol.Api`

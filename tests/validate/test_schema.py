@@ -69,6 +69,40 @@ def test_read_only_fields_accept_no_value_and_say_why(schema: dict[str, Any], na
     assert not any(Draft202012Validator(prop).is_valid(value) for value in values)
 
 
+def _types(prop: dict[str, Any]) -> set[str]:
+    kind = prop.get("type", [])
+    return {kind} if isinstance(kind, str) else set(kind)
+
+
+@pytest.mark.parametrize("name", list(fields.FIELDS))
+def test_set_fields_and_unique_items_agree(schema: dict[str, Any], name: str) -> None:
+    # A set-like field is a list whose order carries no meaning and whose items are distinct.
+    prop = schema["properties"][name]
+    is_set = fields.FIELDS[name].compare is fields.Compare.SET
+    assert (prop.get("uniqueItems") is True) is is_set
+    if is_set:
+        assert "array" in _types(prop)
+
+
+@pytest.mark.parametrize("name", list(fields.FIELDS))
+def test_numeric_fields_and_number_type_agree(schema: dict[str, Any], name: str) -> None:
+    # NUMERIC (1000 == 1000.0) exactly for the fields the schema types as `number`: an
+    # `integer` field such as accountId is an id, compared exactly.
+    is_numeric = fields.FIELDS[name].compare is fields.Compare.NUMERIC
+    assert ("number" in _types(schema["properties"][name])) is is_numeric
+
+
+@pytest.mark.parametrize("name", list(fields.FIELDS))
+def test_merged_fields_are_objects_and_block_fields_are_lists(
+    schema: dict[str, Any], name: str
+) -> None:
+    field, prop = fields.FIELDS[name], schema["properties"][name]
+    assert ("object" in _types(prop)) is field.merged
+    assert (field.key_compare is not None) is field.merged
+    if field.block:
+        assert "array" in _types(prop)
+
+
 def test_status_values_match_the_model(schema: dict[str, Any]) -> None:
     assert schema["properties"]["status"]["enum"] == list(fields.STATUSES)
 
