@@ -24,6 +24,9 @@ from typing import TYPE_CHECKING, Any
 from reconciler import schema
 from reconciler.errors import DesiredPathError, LoadError
 from reconciler.loader import Document, load_file
+from reconciler.render import escape
+from reconciler.render.escape import workflow_data as escape_data
+from reconciler.render.escape import workflow_property as escape_property
 
 if TYPE_CHECKING:
     from reconciler.authoring import Authoring
@@ -47,7 +50,11 @@ class Problem:
 
     def __str__(self) -> str:
         level = "warning: " if self.warning else ""
-        return f"{self.path}:{self.line}:{self.col}: {self.field}: {level}{self.message}"
+        # Paths, keys and values come from the files: shown as inert text (render.escape).
+        return (
+            f"{escape.terminal(self.path)}:{self.line}:{self.col}: "
+            f"{escape.terminal(self.field)}: {level}{escape.terminal(self.message)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -269,8 +276,9 @@ def format_github(problems: Iterable[Problem]) -> list[str]:
     """One GitHub workflow `::error` (or `::warning`) annotation per problem, escaped."""
     return [
         f"::{'warning' if p.warning else 'error'} "
-        f"file={escape_property(p.path)},line={p.line},col={p.col},"
-        f"title={escape_property(_title(p))}::{escape_data(p.message)}"
+        f"file={escape_property(escape.terminal(p.path))},line={p.line},col={p.col},"
+        f"title={escape_property(escape.terminal(_title(p)))}::"
+        f"{escape_data(escape.terminal(p.message))}"
         for p in problems
     ]
 
@@ -321,17 +329,7 @@ def to_json(desired: Desired, catalogues: Sequence[str] = ()) -> str:
             for p in items
         ],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-def escape_data(text: str) -> str:
-    """Escape a workflow command's message: %, CR and LF."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    """Escape a workflow command's property value: as the message, and also ':' and ','."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+    return escape.json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
 
 
 def _title(problem: Problem) -> str:

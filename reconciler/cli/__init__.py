@@ -20,6 +20,7 @@ import click
 
 from reconciler import __version__
 from reconciler.errors import ExitCode, ReconcilerError
+from reconciler.render.escape import terminal_block
 
 EXIT_CODES_HELP = """\b
 Exit codes (every command):
@@ -123,13 +124,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReconcilerError as e:
         if debug:
             click.echo(redact(traceback.format_exc()), err=True)
-        click.echo(redact(f"Error: {e}"), err=True)
+        click.echo(redact(f"Error: {terminal_block(str(e))}"), err=True)
         return ExitCode.ERROR
     except Exception as e:  # a bug: say so, without a traceback unless asked
         if debug:
             click.echo(redact(traceback.format_exc()), err=True)
         click.echo(
-            redact(f"Internal error (this is a bug in reconciler): {type(e).__name__}: {e}"),
+            redact(
+                "Internal error (this is a bug in reconciler): "
+                + terminal_block(f"{type(e).__name__}: {e}")
+            ),
             err=True,
         )
         if not debug:

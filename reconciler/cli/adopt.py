@@ -22,13 +22,14 @@ from reconciler.client import ApiClient
 from reconciler.drift import DriftReport
 from reconciler.engine import select
 from reconciler.errors import ExitCode, ReconcilerError
+from reconciler.render.escape import terminal, terminal_block
 
 
 def _line(a: Adopted) -> str:
     if a.error:
-        return f"  ! {a.id}: not adopted: {a.error}"
+        return f"  ! {a.id}: not adopted: {terminal_block(a.error)}"
     written = ", ".join(a.fields) if a.fields else "nothing to write"
-    return f"  ~ {a.id} ({a.file}): {written}"
+    return f"  ~ {a.id} ({terminal(a.file)}): {terminal(written)}"
 
 
 @click.command("adopt")
@@ -77,8 +78,8 @@ def command(
             )
     for absent in report.absent:
         click.echo(
-            f"  ! {absent.id}: not adopted: {absent.file}: {absent.kind.value} in Coperniq; "
-            "restore the record there, or delete the file if that is intended",
+            f"  ! {absent.id}: not adopted: {terminal(absent.file)}: {absent.kind.value} in "
+            "Coperniq; restore the record there, or delete the file if that is intended",
             err=True,
         )
     changed = [r for r in results if r.fields and not r.error]

@@ -31,6 +31,7 @@ from reconciler.engine import ApplyOptions, compute_plan, run_apply, select
 from reconciler.errors import ExitCode, ReconcilerError
 from reconciler.plan import Plan
 from reconciler.render.apply_report import render_apply_markdown
+from reconciler.render.escape import terminal, terminal_block
 from reconciler.render.text import render_text
 
 _MARK = {
@@ -44,17 +45,17 @@ _MARK = {
 
 
 def outcome_line(o: Outcome) -> str:
-    line = f"  {o.id} ({o.file}): {_MARK[o.status]}"
+    line = f"  {o.id} ({terminal(o.file)}): {_MARK[o.status]}"
     message = o.message
     if o.status is Status.ALREADY_APPLIED and message.startswith("already applied"):
         message = message.removeprefix("already applied").lstrip(": ")
-    return f"{line}: {message}" if message else line
+    return f"{line}: {terminal_block(message)}" if message else line
 
 
 def report_lines(report: ApplyReport) -> list[str]:
     lines = [outcome_line(o) for o in report.outcomes]
-    lines += [f"  warning: {w}" for o in report.outcomes for w in o.warnings]
-    lines += [f"  error: {e}" for o in report.outcomes for e in o.errors]
+    lines += [f"  warning: {terminal(w)}" for o in report.outcomes for w in o.warnings]
+    lines += [f"  error: {terminal(e)}" for o in report.outcomes for e in o.errors]
     remaining = "unknown" if report.remaining is None else str(report.remaining)
     resumed = ""
     if report.count(Status.ALREADY_APPLIED):

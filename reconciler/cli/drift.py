@@ -26,12 +26,13 @@ from reconciler.engine import read_records
 from reconciler.errors import ExitCode
 from reconciler.plan import DesiredRecord
 from reconciler.render.drift import render_markdown, render_text
+from reconciler.render.escape import json_text
 from reconciler.state import State
 
 
 def render(report: DriftReport, fmt: str, *, masked: bool, color: bool) -> str:
     if fmt == "json":
-        return report.to_json()
+        return json_text(report.to_json())
     if fmt == "markdown":
         return render_markdown(report, masked=masked)
     return render_text(report, color=color)

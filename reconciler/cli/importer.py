@@ -33,6 +33,7 @@ from reconciler.importer import (
     write,
 )
 from reconciler.live import read_live
+from reconciler.render.escape import terminal
 from reconciler.yamlfile import SCHEMA_FILE, schema_reference
 
 _SHOWN = 10  # skipped files listed by name; the rest are counted
@@ -112,13 +113,13 @@ def _report(
 ) -> None:
     for record in imported:
         for warning in record.warnings:
-            click.echo(f"warning: {warning}", err=True)
+            click.echo(f"warning: {terminal(warning)}", err=True)
     for p in placements:
         if p.action is Action.FAIL:
-            click.echo(f"error: {p.message}", err=True)
+            click.echo(f"error: {terminal(p.message)}", err=True)
     skipped = [p for p in placements if p.action is Action.SKIP]
     for p in skipped[:_SHOWN]:
-        click.echo(f"  {p.id}: {p.path} exists, kept (--overwrite replaces it)")
+        click.echo(f"  {p.id}: {terminal(str(p.path))} exists, kept (--overwrite replaces it)")
     if len(skipped) > _SHOWN:
         click.echo(f"  ... and {len(skipped) - _SHOWN} more existing files kept")
     count = {a: sum(1 for p in placements if p.action is a) for a in Action}

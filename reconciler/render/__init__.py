@@ -11,13 +11,17 @@ import re
 from typing import Any
 
 from reconciler.fields import FIELDS
+from reconciler.render import escape
 
 UNKNOWN = "(current value cannot be read)"
 
 
 def format_value(value: Any) -> str:
-    """A value as the user wrote it in YAML terms, unambiguous: JSON, non-ASCII kept."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    """A value as the user wrote it in YAML terms, unambiguous: JSON, non-ASCII kept.
+
+    Inert on a terminal: JSON escapes C0 controls and `escape.terminal` the rest.
+    """
+    return escape.terminal(json.dumps(value, ensure_ascii=False, sort_keys=True))
 
 
 def is_personal(field: str) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from reconciler.apply import ApplyReport, Status
 from reconciler.plan import Plan
-from reconciler.render.markdown import cell
+from reconciler.render.markdown import cell, prose
 
 MARKER = "<!-- reconciler-apply -->"
 
@@ -43,7 +43,7 @@ def headline(report: ApplyReport | None, plan: Plan) -> str:
 
 
 def render_apply_markdown(plan: Plan, report: ApplyReport | None) -> str:
-    lines = [MARKER, f"### {cell(headline(report, plan))}", ""]
+    lines = [MARKER, f"### {prose(headline(report, plan))}", ""]
     if report is not None and report.outcomes:
         fields = {c.id: ", ".join(f.field for f in c.fields) for c in plan.changes}
         lines += ["| id | file | outcome | fields | message |", "| --- | --- | --- | --- | --- |"]

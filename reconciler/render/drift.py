@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 
 from reconciler.drift import Absence, AbsentRecord, DriftedRecord, DriftReport, FieldDrift
 from reconciler.render import format_value, shown
-from reconciler.render.markdown import cell, code
+from reconciler.render.escape import terminal
+from reconciler.render.markdown import cell, code, prose
 
 LIMIT = 65_000
 MARKER = "<!-- reconciler-drift -->"
@@ -83,13 +84,13 @@ def _styler(color: bool) -> Callable[[str, str], str]:
 def _edited(record: DriftedRecord) -> str | None:
     if record.updated_at is None and record.updated_by is None:
         return None
-    when = record.updated_at or "at an unknown time"
-    who = f" by {record.updated_by.label}" if record.updated_by else ""
+    when = terminal(record.updated_at) if record.updated_at else "at an unknown time"
+    who = f" by {terminal(record.updated_by.label)}" if record.updated_by else ""
     return f"last edited {when}{who}"
 
 
 def _field_text(f: FieldDrift) -> str:
-    return f"      {f.field}: git {format_value(f.git)}, live {format_value(f.live)}"
+    return f"      {terminal(f.field)}: git {format_value(f.git)}, live {format_value(f.live)}"
 
 
 def render_text(report: DriftReport, *, color: bool = False) -> str:
@@ -99,7 +100,7 @@ def render_text(report: DriftReport, *, color: bool = False) -> str:
         lines += ["These opportunities differ from git (newest edit first):", ""]
         for d in report.drifted:
             head = f"  {style('~', 'drift')} {d.id} {style(format_value(d.title), 'bold')}"
-            lines.append(f"{head} ({d.file})")
+            lines.append(f"{head} ({terminal(d.file)})")
             edited = _edited(d)
             if edited:
                 lines.append(f"      {style(edited, 'dim')}")
@@ -108,7 +109,8 @@ def render_text(report: DriftReport, *, color: bool = False) -> str:
     if report.absent:
         lines += ["These files name records that are not live:", ""]
         lines += [
-            f"  {style('!', 'error')} {a.id} ({a.file}): {_ABSENT[a.kind]}" for a in report.absent
+            f"  {style('!', 'error')} {a.id} ({terminal(a.file)}): {_ABSENT[a.kind]}"
+            for a in report.absent
         ]
         lines.append("")
     if not report.has_drift:
@@ -161,7 +163,7 @@ def _details(record: DriftedRecord, masked: bool) -> str:
 
 
 def _absent_item(a: AbsentRecord) -> str:
-    return f"- {a.id} <code>{cell(a.file)}</code>: {cell(_ABSENT[a.kind])}"
+    return f"- {a.id} <code>{cell(a.file)}</code>: {prose(_ABSENT[a.kind])}"
 
 
 def _fit(blocks: Sequence[tuple[str, str]], budget: int) -> tuple[list[str], list[str], int]:
@@ -180,16 +182,16 @@ def _fit(blocks: Sequence[tuple[str, str]], budget: int) -> tuple[list[str], lis
 
 def render_markdown(report: DriftReport, *, masked: bool = True, limit: int = LIMIT) -> str:
     checked = f" Checked {cell(report.checked_at)}." if report.checked_at else ""
-    head = [MARKER, f"## {TITLE}", "", f"**{cell(summary_line(report))}**{checked}", ""]
+    head = [MARKER, f"## {TITLE}", "", f"**{prose(summary_line(report))}**{checked}", ""]
     tail: list[str] = []
     note = undetectable_line(report)
     if note:
-        tail += ["", cell(note)]
+        tail += ["", prose(note)]
     steps = next_steps(report)
     if steps:
         tail += ["", "**What to do:**", ""]
-        tail += [f"- {cell(s)}" for s in steps]
-    tail += ["", cell(requests_line(report)), ""]
+        tail += [f"- {prose(s)}" for s in steps]
+    tail += ["", prose(requests_line(report)), ""]
     if not report.has_drift:
         body = [*head, "No drift: the live opportunities match the files."]
         return "\n".join(body + tail)

@@ -12,7 +12,7 @@ from typing import Any
 
 from reconciler.diff import FieldChange
 from reconciler.plan import Change, Plan
-from reconciler.render import UNKNOWN, format_value, shown
+from reconciler.render import UNKNOWN, escape, format_value, shown
 from reconciler.render.text import requests_line, summary_line
 
 LIMIT = 65_000
@@ -20,7 +20,12 @@ MARKER = "<!-- reconciler-plan -->"
 
 
 def cell(text: str) -> str:
-    """Text safe inside a Markdown table cell and HTML: escaped, pipes and newlines neutralised."""
+    """Untrusted text (record data, file names, messages) inert in a table cell or HTML."""
+    return escape.markdown(text)
+
+
+def prose(text: str) -> str:
+    """reconciler's own sentences: HTML-escaped, their `code` spans kept."""
     return html.escape(text).replace("|", "&#124;").replace("\n", " ")
 
 
@@ -29,7 +34,7 @@ def code(value: Any) -> str:
 
 
 def _field_row(f: FieldChange, masked: bool) -> str:
-    before = code(shown(f.field, f.before, masked=masked)) if f.before_known else cell(UNKNOWN)
+    before = code(shown(f.field, f.before, masked=masked)) if f.before_known else prose(UNKNOWN)
     after = code(shown(f.field, f.after, masked=masked))
     return f"| <code>{cell(f.field)}</code> | {before} | {after} |"
 
@@ -58,8 +63,8 @@ def _row(change: Change) -> str:
 
 
 def render_markdown(plan: Plan, *, masked: bool = True, limit: int = LIMIT) -> str:
-    head = [MARKER, f"### {cell(summary_line(plan))}", ""]
-    tail = ["", cell(requests_line(plan)), "", f"Checksum: <code>{plan.checksum()}</code>", ""]
+    head = [MARKER, f"### {prose(summary_line(plan))}", ""]
+    tail = ["", prose(requests_line(plan)), "", f"Checksum: <code>{plan.checksum()}</code>", ""]
     if plan.errors:
         errors = ["", "**Records that cannot be planned:**", ""]
         errors += [f"- {e.id} <code>{cell(e.file)}</code>: {cell(e.message)}" for e in plan.errors]

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from reconciler.diff import FieldChange
 from reconciler.plan import Change, Plan, RecordError
 from reconciler.render import UNKNOWN, format_value
+from reconciler.render.escape import terminal
 
 _STYLES = {"update": "33", "error": "31", "new": "32", "bold": "1", "dim": "2"}
 
@@ -20,22 +21,24 @@ def _styler(color: bool) -> Callable[[str, str], str]:
 
 def _field_line(f: FieldChange) -> str:
     before = format_value(f.before) if f.before_known else UNKNOWN
-    return f"      {f.field}: {before} -> {format_value(f.after)}"
+    return f"      {terminal(f.field)}: {before} -> {format_value(f.after)}"
 
 
 def _change_lines(change: Change, style: Callable[[str, str], str]) -> list[str]:
     head = f"  {style('~', 'update')} {change.id} {style(format_value(change.title), 'bold')}"
-    lines = [f"{head} ({change.file})"]
+    lines = [f"{head} ({terminal(change.file)})"]
     lines += [_field_line(f) for f in change.fields]
     lines += [
-        f"      {style('+', 'new')} new dropdown option {o.field}: {format_value(o.value)}"
+        f"      {style('+', 'new')} new dropdown option {terminal(o.field)}: "
+        f"{format_value(o.value)}"
         for o in change.new_options
     ]
     return lines
 
 
 def _error_lines(error: RecordError, style: Callable[[str, str], str]) -> list[str]:
-    return [f"  {style('!', 'error')} {error.id} ({error.file}): {error.message}"]
+    where = f"{error.id} ({terminal(error.file)})"
+    return [f"  {style('!', 'error')} {where}: {terminal(error.message)}"]
 
 
 def summary_line(plan: Plan) -> str:

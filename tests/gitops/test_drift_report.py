@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 from pathlib import Path
@@ -205,7 +206,7 @@ def test_markdown_view_masks_contact_data_and_escapes_html() -> None:
     assert md.splitlines()[:2] == [MARKER, f"## {TITLE}"]
     assert "maria.ramirez@example.com" not in md and "jane.doe@example.com" not in md
     assert "</details> Solar" not in md and "&lt;/details&gt; Solar" in md
-    unmasked = render_markdown(REPORT, masked=False)
+    unmasked = html.unescape(render_markdown(REPORT, masked=False))
     assert "maria.ramirez@example.com" in unmasked and "m.ramirez@example.com" in unmasked
 
 

@@ -295,7 +295,8 @@ PROBLEMS = (
 def test_text_lines() -> None:
     assert format_text(PROBLEMS) == [
         "o/a.yaml:3:1: custom.hoa_approval: must be a string, not 50%",
-        "o/b, c.yaml:1:1: -: invalid YAML: line one\nline two\r",
+        # A line break in a message would start a new output line: shown escaped instead.
+        "o/b, c.yaml:1:1: -: invalid YAML: line one\\x0aline two\\x0d",
     ]
 
 
@@ -304,7 +305,7 @@ def test_github_annotations_are_escaped() -> None:
         "::error file=o/a.yaml,line=3,col=1,title=invalid custom.hoa_approval::"
         "must be a string, not 50%25",
         "::error file=o/b%2C c.yaml,line=1,col=1,title=invalid file::"
-        "invalid YAML: line one%0Aline two%0D",
+        "invalid YAML: line one\\x0aline two\\x0d",
     ]
 
 
