@@ -98,6 +98,7 @@ async def compute_plan(
         unchanged,
         requests=RequestCounts(client.requests_sent, 0, client.last_remaining),
         files=files,
+        notes=state.notes,
     )
     return PlanRun(plan, snapshot)
 

@@ -82,6 +82,9 @@ class Plan:
     errors: tuple[RecordError, ...] = ()
     requests: RequestCounts = RequestCounts(0, 0, None)
     files: Mapping[str, str] = field(default_factory=dict)  # every file read -> sha256
+    # What the reader should know once about the whole plan (why write-only values could not
+    # be compared, say). Not covered by the checksum: it changes nothing apply does.
+    notes: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"Plan({self.summary()})"
@@ -122,7 +125,7 @@ class Plan:
                 "remaining": self.requests.remaining,
             },
             "files": dict(sorted(self.files.items())),
-        }
+        } | ({"notes": list(self.notes)} if self.notes else {})
 
     def to_json(self) -> str:
         data = self.to_dict()
@@ -193,6 +196,7 @@ def _plan_from_dict(data: Any) -> Plan:
             int(req["spent"]), int(req["apply"]), None if remaining is None else int(remaining)
         ),
         files={str(k): str(v) for k, v in data["files"].items()},
+        notes=tuple(str(n) for n in data.get("notes", ())),
     )
     checksum = data.get("checksum")
     if checksum is not None and checksum != plan.checksum():
@@ -292,6 +296,7 @@ def assemble(
     *,
     requests: RequestCounts,
     files: Mapping[str, str],
+    notes: Sequence[str] = (),
 ) -> Plan:
     """The plan value: changes and errors sorted by record id, the apply cost filled in."""
     return Plan(
@@ -300,4 +305,5 @@ def assemble(
         errors=tuple(sorted(errors, key=lambda e: (e.id, e.kind.value))),
         requests=RequestCounts(requests.spent, len(changes), requests.remaining),
         files=dict(files),
+        notes=tuple(notes),
     )

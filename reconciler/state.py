@@ -6,8 +6,15 @@ atomically (`atomic.write_atomic`) after every successful PATCH so that
 an interrupted apply loses nothing it did. It also keeps the last live record count, which
 `read_live` uses to estimate what a listing costs. It holds nothing else: no key, no live data.
 
-Format (`format_version` "1"):
-`{"format_version": "1", "records": {"<id>": {"status": ..., "contacts": [...]}}, "live_total": N}`
+A state file belongs to one API: `api_url` (scheme, host, port and path of the API base URL,
+nothing else) says which. Loaded for a run against another URL (`bind`), its values are not
+used: the write-only fields show as "current value cannot be read", `notes` says why once, and
+the first save rebinds the file to the new URL. Its content is checked against its own schema
+(`state_schema`) before any of it is used.
+
+Format (`format_version` "1"; `api_url` absent in files written before it was recorded):
+`{"format_version": "1", "api_url": "https://api.coperniq.io/v1",
+"records": {"<id>": {"status": ..., "contacts": [...]}}, "live_total": N}`
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -24,6 +32,7 @@ from reconciler.atomic import write_atomic
 from reconciler.errors import ConfigError, WriteError
 from reconciler.fields import WRITE_ONLY
 from reconciler.lock import state_lock
+from reconciler.state_schema import state_problems
 
 DEFAULT_PATH: Final = Path(".reconciler/state.json")
 FORMAT_VERSION: Final = "1"
@@ -46,8 +55,11 @@ class State:
         path: Path,
         records: Mapping[int, Mapping[str, Any]] | None = None,
         live_total: int | None = None,
+        api_url: str | None = None,
     ) -> None:
         self.path = Path(path)
+        self._api_url = api_url  # the API the values were recorded against (None: not known)
+        self._bound: str | None = None  # the API this run talks to (`bind`)
         self._records: dict[int, dict[str, Any]] = {
             rid: {k: copy.deepcopy(v) for k, v in fields.items() if k in WRITE_ONLY}
             for rid, fields in (records or {}).items()
@@ -68,27 +80,71 @@ class State:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return cls(path)
-        except (OSError, UnicodeDecodeError) as e:
+        except PermissionError as e:
             raise ConfigError(
-                f"Cannot read the state file {path}: {e}.",
+                f"Cannot read the state file {path}: {e.strerror}.",
                 hint=f"check its permissions, or pass another file with --state; {_WITHOUT_IT}",
             ) from None
+        except UnicodeDecodeError:
+            raise _not_a_state_file(path, "its bytes are not UTF-8 text") from None
+        except OSError as e:
+            raise _not_a_state_file(path, f"it cannot be read as a file: {e.strerror}") from None
         try:
             data = json.loads(text)
         except json.JSONDecodeError as e:
-            raise ConfigError(
-                f"{path}:{e.lineno}:{e.colno}: the state file is not valid JSON ({e.msg}).",
-                hint=f"restore it from a backup, or delete it; {_WITHOUT_IT}",
+            raise _not_a_state_file(
+                path, f"it is not valid JSON ({e.msg})", f"{path}:{e.lineno}:{e.colno}"
             ) from None
-        state = cls(path, *_parse(path, data))
+        if not isinstance(data, dict) or "format_version" not in data:
+            raise _not_a_state_file(path, "it is not a JSON object with a format_version")
+        records, live_total = _parse(path, data)
+        problems = state_problems(data)
+        if problems:
+            raise ConfigError(
+                f"{path}: the state file is malformed: {'; '.join(problems)}.",
+                hint=f"fix or remove those entries (the values reconciler last applied), "
+                f"restore the file from a backup, or delete it; {_WITHOUT_IT}",
+            )
+        recorded = data.get("api_url")
+        state = cls(path, records, live_total, api_identity(recorded) if recorded else None)
         state._dirty.clear()
         state._dirty_total = False
         return state
+
+    def bind(self, base_url: str) -> None:
+        """Say which API this run talks to. Values recorded against another API are not used
+        (`foreign`), and the next save records this one."""
+        with self._lock:
+            self._bound = api_identity(base_url)
+
+    @property
+    def foreign(self) -> bool:
+        """Whether the file's values were recorded against another API than the bound one."""
+        with self._lock:
+            return (
+                self._bound is not None
+                and self._api_url is not None
+                and self._api_url != self._bound
+            )
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What a plan should say once about this state (why write-only values are not used)."""
+        if not self.foreign:
+            return ()
+        return (
+            f"The state file {self.path} holds the write-only values applied through "
+            f"{self._api_url}, not {self._bound}: they are not used, so status and contacts "
+            "show as 'current value cannot be read' and an apply sends them (and then records "
+            f"them for {self._bound} in place of the others).",
+        )
 
     @property
     def live_total(self) -> int | None:
         """How many live records the last full listing saw (None: never read to the end)."""
         with self._lock:
+            if self.foreign and not self._dirty_total:
+                return None  # another API's count
             return self._live_total
 
     @live_total.setter
@@ -98,8 +154,11 @@ class State:
             self._dirty_total = True
 
     def applied(self, record_id: int) -> Mapping[str, Any]:
-        """The write-only values this tool last applied to a record (empty if none)."""
+        """The write-only values this tool last applied to a record (empty if none, or if they
+        were applied through another API)."""
         with self._lock:
+            if self.foreign:
+                return MappingProxyType(copy.deepcopy(self._dirty.get(record_id, {})))
             return MappingProxyType(copy.deepcopy(self._records.get(record_id, {})))
 
     def record_applied(self, record_id: int, fields: Mapping[str, Any]) -> None:
@@ -118,15 +177,17 @@ class State:
     def to_dict(self) -> dict[str, Any]:
         """The JSON form, records sorted by id so that the file diffs cleanly."""
         with self._lock:
-            return {
-                "format_version": FORMAT_VERSION,
-                "records": {
-                    str(rid): copy.deepcopy(self._records[rid])
-                    for rid in sorted(self._records)
-                    if self._records[rid]
-                },
-                "live_total": self._live_total,
+            data: dict[str, Any] = {"format_version": FORMAT_VERSION}
+            api_url = self._bound or self._api_url
+            if api_url is not None:
+                data["api_url"] = api_url
+            data["records"] = {
+                str(rid): copy.deepcopy(self._records[rid])
+                for rid in sorted(self._records)
+                if self._records[rid]
             }
+            data["live_total"] = self._live_total
+            return data
 
     def save(self) -> None:
         """Merge this process's changes into the file and write it atomically.
@@ -148,6 +209,8 @@ class State:
                 ) from None
             self._dirty.clear()
             self._dirty_total = False
+            if self._bound is not None:
+                self._api_url = self._bound
 
     def _merge_from_disk(self) -> None:
         """Take what is on disk now as the base, and lay this process's changes over it."""
@@ -160,12 +223,46 @@ class State:
                 hint="restore it from a backup, or delete it; the write-only values applied by "
                 "this run are in its report",
             ) from None
-        records = on_disk._records
+        rebinding = (
+            self._bound is not None
+            and on_disk._api_url is not None
+            and on_disk._api_url != self._bound
+        )
+        # Values recorded against another API mean nothing for this one: a file rebound to
+        # this run's API keeps only what this run applied.
+        records = {} if rebinding else on_disk._records
         for rid, fields in self._dirty.items():
             records.setdefault(rid, {}).update(copy.deepcopy(fields))
         self._records = records
         if not self._dirty_total:
-            self._live_total = on_disk._live_total
+            self._live_total = None if rebinding else on_disk._live_total
+        if self._bound is None:
+            self._api_url = on_disk._api_url
+
+
+def api_identity(base_url: str) -> str:
+    """The API a base URL names, as a state file records it: scheme, host, port (when not the
+    scheme's default) and path; never user-info, query or fragment (they may hold secrets)."""
+    parts = urllib.parse.urlsplit(base_url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default = {"http": 80, "https": 443}.get(scheme)
+    netloc = host if port is None or port == default else f"{host}:{port}"
+    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+def _not_a_state_file(path: Path, why: str, where: str | None = None) -> ConfigError:
+    return ConfigError(
+        f"{where + ': ' if where else ''}{path} is not a reconciler state file: {why}.",
+        hint="pass the state file with --state (default .reconciler/state.json), or restore it "
+        f"from a backup, or delete it; {_WITHOUT_IT}",
+    )
 
 
 def _parse(path: Path, data: Any) -> tuple[dict[int, dict[str, Any]], int | None]:

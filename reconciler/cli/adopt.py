@@ -61,7 +61,7 @@ def command(
             hint="adopt takes the ids of drifted records (`reconciler drift` lists them)",
         )
     records = select(records, ids)
-    state = load_state(state_path)
+    state = load_state(state_path, client_settings)
 
     async def go(_stop: asyncio.Event) -> DriftReport:
         async with ApiClient(client_settings) as client:

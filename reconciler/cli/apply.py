@@ -175,7 +175,7 @@ def command(
     """
     client_settings = settings(api_url, base_path, concurrency=concurrency)
     records, files = load_records(directory)
-    state = load_state(state_path)
+    state = load_state(state_path, client_settings)
     options = ApplyOptions(allow_new_options, max_changes, force, concurrency)
     saved: Plan | None = None
     if planfile is not None:

@@ -172,8 +172,12 @@ def load_records(directory: Path) -> tuple[list[DesiredRecord], dict[str, str]]:
     return records, files
 
 
-def load_state(path: Path) -> State:
-    return State.load(path)
+def load_state(path: Path, client_settings: ClientSettings) -> State:
+    """The state file, bound to the API this run talks to (values recorded through another API
+    are not used; see `State.bind`)."""
+    state = State.load(path)
+    state.bind(client_settings.base_url)
+    return state
 
 
 def color_for(stream: TextIO) -> bool:

@@ -71,6 +71,7 @@ def _loop(
 ) -> int:
     settings = ClientSettings(base_url=base_url, api_key=key)
     state = State.load(state_file)
+    state.bind(base_url)
     color = color_for(sys.stdout)
 
     async def plan_once() -> PlanRun:

@@ -88,7 +88,7 @@ def command(
     """
     client_settings = settings(api_url, base_path)
     records, _ = load_records(directory)
-    state = load_state(state_path)
+    state = load_state(state_path, client_settings)
 
     async def go(_stop: asyncio.Event) -> DriftReport:
         async with ApiClient(client_settings) as client:

@@ -178,7 +178,7 @@ def command(
         )
     after = parse_instant(updated_after) if updated_after is not None else None
     client_settings = settings(api_url, base_path)
-    state = load_state(state_path)
+    state = load_state(state_path, client_settings)
     existing = existing_files(directory)
     schema_ref = schema_reference(directory)
     if schema_ref is None:

@@ -82,7 +82,7 @@ def command(
     client_settings = settings(api_url, base_path)
     records, files = load_records(directory)
     records = select(records, targets)
-    state = load_state(state_path)
+    state = load_state(state_path, client_settings)
 
     async def go(_stop: asyncio.Event) -> PlanRun:
         async with ApiClient(client_settings) as client:

@@ -64,6 +64,7 @@ def _row(change: Change) -> str:
 
 def render_markdown(plan: Plan, *, masked: bool = True, limit: int = LIMIT) -> str:
     head = [MARKER, f"### {prose(summary_line(plan))}", ""]
+    head += [line for note in plan.notes for line in (f"> **Note:** {cell(note)}", "")]
     tail = ["", prose(requests_line(plan)), "", f"Checksum: <code>{plan.checksum()}</code>", ""]
     if plan.errors:
         errors = ["", "**Records that cannot be planned:**", ""]

@@ -76,5 +76,6 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
             "apply needs --allow-new-options.",
             "",
         ]
+    lines += [f"Note: {terminal(note)}" for note in plan.notes]
     lines += [summary_line(plan), requests_line(plan), style(f"Checksum: {plan.checksum()}", "dim")]
     return "\n".join(lines) + "\n"

@@ -56,7 +56,7 @@ def test_applied_is_a_copy_that_cannot_change_the_state(tmp_path: Path) -> None:
     ("text", "expected"),
     [
         ('{"format_version": "1", "records": {', "state.json:1:"),
-        ("[]", "top level must be a JSON object"),
+        ("[]", "not a reconciler state file"),
         ('{"format_version": "9", "records": {}}', "format_version '9'"),
         ('{"format_version": "1", "records": []}', '"records" must be an object'),
         ('{"format_version": "1", "records": {"abc": {}}}', "'abc' is not a record id"),
@@ -104,7 +104,7 @@ def test_concurrent_record_and_save_from_threads_lose_nothing(tmp_path: Path) ->
 
     def apply(start: int) -> None:
         for i in range(start, start + 10):
-            state.record_applied(i, {"contacts": [i]})
+            state.record_applied(i, {"contacts": [i + 1]})
             state.save()
 
     threads = [threading.Thread(target=apply, args=(n * 100,)) for n in range(4)]
@@ -115,4 +115,4 @@ def test_concurrent_record_and_save_from_threads_lose_nothing(tmp_path: Path) ->
     saved = State.load(path)
     for n in range(4):
         for i in range(n * 100, n * 100 + 10):
-            assert saved.applied(i)["contacts"] == [i]
+            assert saved.applied(i)["contacts"] == [i + 1]
