@@ -161,3 +161,14 @@ def test_a_spent_daily_quota_stops_sending_and_saves_the_state(
     assert len(world.patches()) == 3  # the one that met the 429, and no further
     saved = json.loads((tmp_path / "quota-state.json").read_text())
     assert sorted(saved["records"]) == ["1", "2"]
+
+
+def test_a_plan_made_with_send_required_is_rebuilt_the_same_way(make_world: Any) -> None:
+    world = make_world([record(1, value=1)], [record(1, value=2)])
+    planfile = world.dir.parent / "plan.json"
+    assert world.plan("--send-required", "--out", str(planfile))[0] == ExitCode.OK
+    world.sandbox.clear_log()
+    code, out, err = apply_saved(world, planfile)
+    assert code == ExitCode.OK, out + err
+    (patch,) = world.patches()
+    assert set(patch.body) == {"value", "title", "address", "trades"}
