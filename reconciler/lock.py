@@ -17,7 +17,7 @@ state file's own inode would stop covering the path after the first save.
 
 Within one process the lock is re-entrant (a count per lock file): the commands take it for the
 whole run, and `State.save` takes it again around its read-merge-write, without deadlocking.
-POSIX only: on a platform without `fcntl` the commands run without the lock, and say so.
+POSIX only: on a platform without `fcntl` the commands run without the lock.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import contextlib
 import json
 import os
 import socket
+import stat
 import sys
 import threading
 from collections.abc import Iterator
@@ -97,6 +98,7 @@ def _key(state_path: Path | str) -> str:
 def _acquire(path: Path, state_path: Path | str, command: str | None) -> int:
     if fcntl is None:  # pragma: no cover - Windows
         return -1
+    _refuse_special(state_path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
@@ -121,6 +123,20 @@ def _acquire(path: Path, state_path: Path | str, command: str | None) -> int:
         ) from None
     _write_holder(fd, command)
     return fd
+
+
+def _refuse_special(state_path: Path | str) -> None:
+    """A --state naming a device, FIFO or socket gets no lock file beside it (in /dev, say)."""
+    try:
+        mode = os.stat(state_path).st_mode
+    except OSError:
+        return  # absent (a new state) or unreadable: loading the state reports it
+    if not stat.S_ISREG(mode):
+        kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise ConfigError(
+            f"{state_path} is not a reconciler state file: it is {kind}.",
+            hint="pass the state file with --state (default .reconciler/state.json)",
+        )
 
 
 def _release(fd: int) -> None:

@@ -124,3 +124,16 @@ def test_the_lock_is_reentrant_within_a_process_and_exclusive_across(
     state.record_applied(2, {"status": "ACTIVE"})
     with pytest.raises(Exception, match=f"pid {proc.pid}"):
         state.save()  # another process holds it: never written behind its back
+
+
+@pytest.mark.parametrize("special", ["/dev/null", "/dev/zero"])
+def test_a_device_as_state_file_is_refused_and_gets_no_lock_file_beside_it(
+    make_world: Any, special: str
+) -> None:
+    world = make_world([record(1, value=1)], [record(1, value=2)])
+    lock = Path(special).with_name(f".{Path(special).name}.lock")
+    code, _, err = world.run("apply", "--dir", str(world.dir), "--state", special, "--auto-approve")
+    assert code == ExitCode.ERROR
+    assert "not a reconciler state file" in err
+    assert not lock.exists()
+    assert world.patches() == []
