@@ -6,6 +6,7 @@ step is ordered by its "locked" line and by killing it, so nothing depends on ti
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -137,3 +138,41 @@ def test_a_device_as_state_file_is_refused_and_gets_no_lock_file_beside_it(
     assert "not a reconciler state file" in err
     assert not lock.exists()
     assert world.patches() == []
+
+
+def test_two_applies_on_one_folder_patch_each_record_once_and_keep_every_value(
+    make_world: Any,
+) -> None:
+    import os
+
+    from reconciler.sandbox import Faults
+
+    n = 5
+    world = make_world(
+        [record(i, value=0) for i in range(1, n + 1)],
+        [record(i, value=i, status="ON_HOLD") for i in range(1, n + 1)],
+    )
+    # Slow PATCHes keep the first apply busy for at least n x 0.3 s after its first PATCH.
+    world.sandbox.set_faults(Faults(latency=0.3, methods=frozenset({"PATCH"})))
+    env = os.environ | {"COPERNIQ_API_URL": world.sandbox.base_url}
+    cmd = [
+        sys.executable, "-m", "reconciler", "apply", "--dir", str(world.dir),
+        "--state", str(world.state), "--auto-approve", "--concurrency", "1",
+    ]  # fmt: skip
+    first = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not world.sandbox.requests() and time.monotonic() < deadline:
+            time.sleep(0.02)  # the first run has read live: it holds the lock
+        code, _, err = world.apply()
+        assert code == ExitCode.ERROR
+        assert f"pid {first.pid}" in err
+    finally:
+        out, err = first.communicate(timeout=60)
+    assert first.returncode == ExitCode.OK, out + err
+    paths = sorted(p.path for p in world.patches())
+    assert paths == sorted(f"/opportunities/{i}" for i in range(1, n + 1))  # once each
+    state = json.loads(world.state.read_text())
+    assert sorted(state["records"]) == sorted(str(i) for i in range(1, n + 1))
