@@ -11,6 +11,7 @@ knows nothing of click.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from reconciler.apply import (
     ApplyReport,
     Outcome,
+    Status,
     apply_changes,
     check_guards,
     write_only_values,
@@ -123,10 +125,22 @@ async def verify_saved_plan(
     """
     snapshot = await read_records(client, [c.id for c in plan.changes], state)
     by_id = {r.id: r for r in desired}
+    counts = Counter(c.id for c in plan.changes)
     fresh: list[Change] = []
     held: list[Outcome] = []
     for change in plan.changes:
         record = by_id.get(change.id)
+        if counts[change.id] > 1:
+            held.append(
+                Outcome(
+                    change.id,
+                    record.file if record is not None else change.file,
+                    Status.REFUSED,
+                    f"the saved plan changes opportunity {change.id} {counts[change.id]} times: "
+                    "not sent (the plan file was edited; make a new plan)",
+                )
+            )
+            continue
         verdict = check_saved_change(
             change,
             record,

@@ -172,3 +172,14 @@ def test_a_plan_made_with_send_required_is_rebuilt_the_same_way(make_world: Any)
     assert code == ExitCode.OK, out + err
     (patch,) = world.patches()
     assert set(patch.body) == {"value", "title", "address", "trades"}
+
+
+def test_a_record_planned_twice_is_refused(make_world: Any) -> None:
+    world = make_world([record(1, value=1)], [record(1, value=2)])
+    planfile = saved_plan(world)
+    tamper(planfile, lambda data: data["changes"].append(data["changes"][0]))
+    world.sandbox.clear_log()
+    code, out, _ = apply_saved(world, planfile)
+    assert code == ExitCode.ERROR
+    assert "changes opportunity 1 2 times" in out
+    assert world.patches() == []
