@@ -29,7 +29,7 @@ from reconciler.atomic import write_atomic
 from reconciler.errors import LoadError
 from reconciler.fields import FIELDS, KEY, REQUIRED_ON_PATCH, is_archived
 from reconciler.live import full_listing_cost
-from reconciler.loader import load_file
+from reconciler.loader import load_file, unholdable
 from reconciler.protocol import Api
 from reconciler.validate import YAML_SUFFIXES
 from reconciler.yamlfile import dump_document
@@ -83,6 +83,33 @@ def document_from_live(live: Mapping[str, Any]) -> Imported:
     data = _selected(live)
     title = str(data.get("title") or "")
     warnings: list[str] = []
+    for name, value in list(data.items()):
+        # A value a file cannot hold (a control character, an integer a double cannot keep).
+        is_merged = name in FIELDS and FIELDS[name].merged and isinstance(value, dict)
+        pairs: list[tuple[str | None, Any]] = list(value.items()) if is_merged else [(None, value)]
+        for key, item in pairs:
+            problem = unholdable(item if key is None else {key: item})
+            if problem is None:
+                continue
+            where = f"opportunity {record_id}: {name}{f'.{key}' if key else ''}"
+            if name == KEY or name in REQUIRED_ON_PATCH:
+                return Imported(
+                    record_id,
+                    title,
+                    None,
+                    error=f"{where}: {problem}; not imported: fix it in Coperniq "
+                    "or write this file by hand",
+                )
+            if key is None:
+                data.pop(name)
+            else:
+                del data[name][key]
+                if not data[name]:
+                    del data[name]
+            warnings.append(
+                f"{where}: {problem}; left out of the file (unmanaged) until it is fixed in "
+                "Coperniq"
+            )
     for _ in range(len(FIELDS) + 2):  # each round removes at least one value
         findings = schema.check(data)
         if not findings:
