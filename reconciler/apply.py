@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -21,7 +22,6 @@ from reconciler.errors import RateLimited, ReconcilerError, Refused
 from reconciler.fields import MERGED, WRITE_ONLY, is_archived
 from reconciler.plan import Change, Plan
 from reconciler.protocol import Api
-from reconciler.render import format_value
 
 
 class Status(enum.Enum):
@@ -34,12 +34,24 @@ class Status(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class Rewritten:
+    """A value the server stored other than the one sent: the PATCH applied, but every plan will
+    show the field as a change until the file holds `stored` (views word it)."""
+
+    id: int
+    file: str
+    field: str
+    sent: Any
+    stored: Any
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     id: int
     file: str
     status: Status
     message: str = ""
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Rewritten, ...] = ()
     errors: tuple[str, ...] = ()  # problems found after a PATCH that did apply
 
 
@@ -97,7 +109,9 @@ def check_guards(
         )
     options = plan.new_options
     if options and not allow_new_options:
-        listed = ", ".join(f"{o.field}={format_value(o.value)}" for o in options[:10])
+        listed = ", ".join(
+            f"{o.field}={json.dumps(o.value, ensure_ascii=False)}" for o in options[:10]
+        )
         more = f" and {len(options) - 10} more" if len(options) > 10 else ""
         raise Refused(
             f"the plan would create {len(options)} new dropdown option(s): {listed}{more}",
@@ -130,19 +144,16 @@ def stale_fields(change: Change, live: Mapping[str, Any] | None) -> list[str]:
 
 def check_response(
     change: Change, before: Mapping[str, Any] | None, after: Mapping[str, Any]
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
+) -> tuple[tuple[Rewritten, ...], tuple[str, ...]]:
     """Warnings (values the server rewrote) and errors (custom keys that vanished)."""
     where = f"opportunity {change.id} ({change.file})"
-    warnings = []
+    warnings: list[Rewritten] = []
     for f in change.fields:
         if not is_readable(f.field) and after.get(f.field) is None:
             continue
         if not field_still_equal(f.field, f.after, after):
-            stored = format_value(live_value(after, f.field))
             warnings.append(
-                f"{where}: {f.field}: the server stored {stored} instead of "
-                f"{format_value(f.after)}; write the stored value into the file, "
-                "or every plan will show this field as a change"
+                Rewritten(change.id, change.file, f.field, f.after, live_value(after, f.field))
             )
     errors = []
     for name in MERGED:

@@ -14,6 +14,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.apply import (
@@ -25,6 +26,7 @@ from reconciler.apply import (
     write_only_values,
 )
 from reconciler.catalogue import Catalogue, needs_catalogue
+from reconciler.drift import DriftReport, find_drift
 from reconciler.errors import ReconcilerError
 from reconciler.live import LiveSnapshot, read_live
 from reconciler.plan import (
@@ -103,6 +105,24 @@ async def compute_plan(
         notes=state.notes,
     )
     return PlanRun(plan, snapshot)
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def compute_drift(client: Api, desired: Sequence[DesiredRecord], state: State) -> DriftReport:
+    """Read the live records the files name, at the least cost, and compare them (drift and
+    adopt). `checked_at` is when the read started."""
+    checked_at = now_utc()
+    snapshot = await read_records(client, [r.id for r in desired], state)
+    return find_drift(
+        desired,
+        snapshot.records,
+        requests=client.requests_sent,
+        remaining=client.last_remaining,
+        checked_at=checked_at,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,6 +51,18 @@ class ExitCode(enum.IntEnum):
     INTERRUPTED = 130
 
 
+EXIT_CODES_HELP = """\b
+Exit codes (every command):
+  0    success (with --detailed-exitcode: no changes)
+  1    error: invalid files, API failure, anything that failed
+  2    changes present (only with --detailed-exitcode on plan and drift)
+  64   usage error (unknown option, bad argument)
+  70   internal error: a bug in reconciler, please report it
+  130  interrupted (Ctrl-C)
+"""
+"""The `ExitCode` convention as every command's --help ends with it."""
+
+
 class ReconcilerError(Exception):
     """An expected failure with a message a user can act on.
 

@@ -19,18 +19,8 @@ from collections.abc import Sequence
 import click
 
 from reconciler import __version__
-from reconciler.errors import ExitCode, ReconcilerError
+from reconciler.errors import EXIT_CODES_HELP, ExitCode, ReconcilerError
 from reconciler.render.escape import terminal_block
-
-EXIT_CODES_HELP = """\b
-Exit codes (every command):
-  0    success (with --detailed-exitcode: no changes)
-  1    error: invalid files, API failure, anything that failed
-  2    changes present (only with --detailed-exitcode on plan and drift)
-  64   usage error (unknown option, bad argument)
-  70   internal error: a bug in reconciler, please report it
-  130  interrupted (Ctrl-C)
-"""
 
 API_KEY_ENV = "COPERNIQ_API_KEY"
 

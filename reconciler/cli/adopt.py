@@ -17,10 +17,9 @@ from reconciler.cli.common import (
     settings,
     with_state_lock,
 )
-from reconciler.cli.drift import read_drift
 from reconciler.client import ApiClient
 from reconciler.drift import DriftReport
-from reconciler.engine import select
+from reconciler.engine import compute_drift, select
 from reconciler.errors import ExitCode, ReconcilerError
 from reconciler.render.escape import terminal, terminal_block
 
@@ -65,7 +64,7 @@ def command(
 
     async def go(_stop: asyncio.Event) -> DriftReport:
         async with ApiClient(client_settings) as client:
-            return await read_drift(client, records, state)
+            return await compute_drift(client, records, state)
 
     report, _ = run(go)
     digests = {r.id: r.digest for r in records}

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
 import click
 
-from reconciler.apply import QUOTA_EXHAUSTED, ApplyReport, Outcome, Status
+from reconciler.apply import ApplyReport, Outcome
 from reconciler.cli.common import (
     api_options,
+    check_files_unchanged,
     color_for,
     dir_option,
     is_interactive,
     load_records,
     load_state,
+    read_plan_file,
     run,
     send_required_option,
     settings,
@@ -30,77 +30,8 @@ from reconciler.client import ApiClient
 from reconciler.engine import ApplyOptions, compute_plan, run_apply, select
 from reconciler.errors import ExitCode, ReconcilerError
 from reconciler.plan import Plan
-from reconciler.render.apply_report import render_apply_markdown
-from reconciler.render.escape import terminal, terminal_block
-from reconciler.render.text import render_text
-
-_MARK = {
-    Status.APPLIED: "applied",
-    Status.FAILED: "FAILED",
-    Status.STALE: "stale, skipped",
-    Status.NOT_SENT: "not sent",
-    Status.ALREADY_APPLIED: "already applied",
-    Status.REFUSED: "REFUSED",
-}
-
-
-def outcome_line(o: Outcome) -> str:
-    line = f"  {o.id} ({terminal(o.file)}): {_MARK[o.status]}"
-    message = o.message
-    if o.status is Status.ALREADY_APPLIED and message.startswith("already applied"):
-        message = message.removeprefix("already applied").lstrip(": ")
-    return f"{line}: {terminal_block(message)}" if message else line
-
-
-def report_lines(report: ApplyReport) -> list[str]:
-    lines = [outcome_line(o) for o in report.outcomes]
-    lines += [f"  warning: {terminal(w)}" for o in report.outcomes for w in o.warnings]
-    lines += [f"  error: {terminal(e)}" for o in report.outcomes for e in o.errors]
-    remaining = "unknown" if report.remaining is None else str(report.remaining)
-    resumed = ""
-    if report.count(Status.ALREADY_APPLIED):
-        resumed = f"{report.count(Status.ALREADY_APPLIED)} already applied, "
-    refused = ""
-    if report.count(Status.REFUSED):
-        refused = f"{report.count(Status.REFUSED)} refused (plan file edited), "
-    lines.append(
-        f"Apply: {report.count(Status.APPLIED)} applied, {resumed}{report.count(Status.FAILED)} "
-        f"failed, {refused}{report.count(Status.STALE)} skipped as stale, "
-        f"{report.count(Status.NOT_SENT)} not sent. "
-        f"Requests: {report.requests} spent ({remaining} remaining today for this key)."
-    )
-    if any(o.message == QUOTA_EXHAUSTED for o in report.outcomes):
-        lines.append(
-            "The API key's daily quota is exhausted: no further PATCH was sent. Rerun once it "
-            "recovers (a rolling 24 hours); the rerun sends only what is still different."
-        )
-    return lines
-
-
-def read_plan_file(path: Path) -> Plan:
-    try:
-        data: Any = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ReconcilerError(f"cannot read plan file {path}: {e.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ReconcilerError(
-            f"{path} is not a JSON plan ({e})", hint="write it with `reconciler plan --out FILE`"
-        ) from None
-    return Plan.from_dict(data, source=str(path))
-
-
-def check_files_unchanged(plan: Plan, files: dict[str, str], path: Path) -> None:
-    changed = sorted(
-        name for name in plan.files.keys() | files.keys() if plan.files.get(name) != files.get(name)
-    )
-    if changed:
-        shown = ", ".join(changed[:5]) + (
-            f" and {len(changed) - 5} more" if len(changed) > 5 else ""
-        )
-        raise ReconcilerError(
-            f"the files changed since {path} was planned ({shown}): it no longer describes them",
-            hint="make a new plan with `reconciler plan --out FILE` and review it",
-        )
+from reconciler.render.apply_report import outcome_line, report_lines
+from reconciler.render.dispatch import Applied, render
 
 
 def confirm(count: int) -> None:
@@ -188,10 +119,10 @@ def command(
         if not saved.changes:
             click.echo("The saved plan has no changes: nothing to apply.")
             if report_path is not None:
-                write_text(report_path, render_apply_markdown(saved, None))
+                write_text(report_path, render(Applied(saved, None), "markdown"))
             return ExitCode.ERROR if saved.errors else ExitCode.OK
         if not auto_approve:
-            click.echo(render_text(saved, color=color_for(sys.stdout)), nl=False)
+            click.echo(render(saved, "text", color=color_for(sys.stdout)), nl=False)
             confirm(len(saved.changes))
     records = select(records, targets)
     progress = sys.stderr.isatty()
@@ -205,7 +136,7 @@ def command(
                     client, records, state, files=files, send_required=send_required
                 )
                 plan, live = result.plan, result.live.records
-                click.echo(render_text(plan, color=color_for(sys.stdout)), nl=False)
+                click.echo(render(plan, "text", color=color_for(sys.stdout)), nl=False)
                 if not plan.changes:
                     return plan, None
                 if not auto_approve:
@@ -239,7 +170,7 @@ def command(
 
     (plan, report), interrupted = run(go)
     if report_path is not None:
-        write_text(report_path, render_apply_markdown(plan, report))
+        write_text(report_path, render(Applied(plan, report), "markdown"))
     if report is None:
         return ExitCode.ERROR if plan.errors else ExitCode.OK
     lines = report_lines(report)

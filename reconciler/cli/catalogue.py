@@ -24,10 +24,9 @@ from reconciler.catalogue_diff import (
     render_markdown,
     used_keys_note,
 )
-from reconciler.cli import EXIT_CODES_HELP
 from reconciler.cli.common import api_options, run, settings, write_text
 from reconciler.client import ApiClient
-from reconciler.errors import ExitCode, ReconcilerError
+from reconciler.errors import EXIT_CODES_HELP, ExitCode, ReconcilerError
 from reconciler.render.escape import terminal_block
 from reconciler.validate import load_desired
 

@@ -1,4 +1,5 @@
-"""What the commands that talk to the API share: options, loading the files, running async work.
+"""What the commands share, and the only module they share it through (the layer test checks it):
+options, the exit-code help, loading the files and plan files, running async work.
 
 `load_records` refuses to plan from invalid files (it prints the same problems `validate` does);
 `run` drives a coroutine with Ctrl-C handled the way apply needs: the first Ctrl-C sets a stop
@@ -10,23 +11,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
 from reconciler.atomic import write_atomic
-from reconciler.cli.validate import resolve_format
-from reconciler.client import BASE_PATHS, ClientSettings
 from reconciler.errors import ReconcilerError
 from reconciler.lock import state_lock
-from reconciler.plan import DesiredRecord
+from reconciler.plan import DesiredRecord, Plan
 from reconciler.state import State
 from reconciler.validate import format_problems, load_desired
+
+if TYPE_CHECKING:
+    from reconciler.client import ClientSettings
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -88,6 +91,8 @@ def report_options(markdown_for: str) -> Callable[[F], F]:
 
 def api_options(f: F) -> F:
     """--api-url, --base-path and --state: where the API is and where applied values are kept."""
+    from reconciler.client import BASE_PATHS  # not at the top: `validate` never loads httpx
+
     f = click.option(
         "--state",
         "state_path",
@@ -125,8 +130,43 @@ def with_state_lock(command: str) -> Callable[[F], F]:
     return decorate
 
 
+def resolve_format(output_format: str | None) -> str:
+    """The format to use: the one asked for, else github under GitHub Actions, else text."""
+    if output_format is not None:
+        return output_format
+    return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+
+
+def read_plan_file(path: Path) -> Plan:
+    try:
+        data: Any = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ReconcilerError(f"cannot read plan file {path}: {e.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ReconcilerError(
+            f"{path} is not a JSON plan ({e})", hint="write it with `reconciler plan --out FILE`"
+        ) from None
+    return Plan.from_dict(data, source=str(path))
+
+
+def check_files_unchanged(plan: Plan, files: dict[str, str], path: Path) -> None:
+    changed = sorted(
+        name for name in plan.files.keys() | files.keys() if plan.files.get(name) != files.get(name)
+    )
+    if changed:
+        shown = ", ".join(changed[:5]) + (
+            f" and {len(changed) - 5} more" if len(changed) > 5 else ""
+        )
+        raise ReconcilerError(
+            f"the files changed since {path} was planned ({shown}): it no longer describes them",
+            hint="make a new plan with `reconciler plan --out FILE` and review it",
+        )
+
+
 def settings(api_url: str | None, base_path: str | None, **overrides: Any) -> ClientSettings:
     """Client settings; the key comes only from COPERNIQ_API_KEY, never from an option."""
+    from reconciler.client import ClientSettings
+
     return ClientSettings.from_env(os.environ, api_url=api_url, base_path=base_path, **overrides)
 
 

@@ -11,14 +11,13 @@ from pathlib import Path
 import click
 
 from reconciler.apply import ApplyReport
-from reconciler.cli.apply import report_lines
 from reconciler.cli.common import color_for, dir_option, load_records, run
 from reconciler.client import ApiClient, ClientSettings
 from reconciler.demo import demo_seed
 from reconciler.engine import ApplyOptions, PlanRun, compute_plan, run_apply
 from reconciler.errors import ExitCode, ReconcilerError
 from reconciler.plan import DesiredRecord
-from reconciler.render.text import render_text
+from reconciler.render.dispatch import Applied, render
 from reconciler.sandbox import SeedError, run_sandbox
 from reconciler.sandbox.catalogue import properties
 from reconciler.state import State
@@ -80,7 +79,7 @@ def _loop(
 
     _step(2, "plan (against the sandbox, seeded with drifted records)")
     first = asyncio.run(plan_once())
-    click.echo(render_text(first.plan, color=color), nl=False)
+    click.echo(render(first.plan, "text", color=color), nl=False)
 
     _step(3, "apply --auto-approve")
 
@@ -92,13 +91,13 @@ def _loop(
             )
 
     report, interrupted = run(apply)
-    click.echo("\n".join(report_lines(report)))
+    click.echo(render(Applied(first.plan, report), "text"), nl=False)
     if interrupted:
         return ExitCode.INTERRUPTED
 
     _step(4, "plan again: nothing left to change")
     second = asyncio.run(plan_once())
-    click.echo(render_text(second.plan, color=color), nl=False)
+    click.echo(render(second.plan, "text", color=color), nl=False)
     if not report.ok or second.plan.has_changes or second.plan.errors:
         click.echo("The demo did not converge: see the messages above.", err=True)
         return ExitCode.ERROR

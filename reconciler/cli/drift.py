@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -21,38 +20,10 @@ from reconciler.cli.common import (
     write_text,
 )
 from reconciler.client import ApiClient
-from reconciler.drift import DriftReport, find_drift
-from reconciler.engine import read_records
+from reconciler.drift import DriftReport
+from reconciler.engine import compute_drift
 from reconciler.errors import ExitCode
-from reconciler.plan import DesiredRecord
-from reconciler.render.drift import render_markdown, render_text
-from reconciler.render.escape import json_text
-from reconciler.state import State
-
-
-def render(report: DriftReport, fmt: str, *, masked: bool, color: bool) -> str:
-    if fmt == "json":
-        return json_text(report.to_json())
-    if fmt == "markdown":
-        return render_markdown(report, masked=masked)
-    return render_text(report, color=color)
-
-
-def now_utc() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-async def read_drift(client: ApiClient, records: list[DesiredRecord], state: State) -> DriftReport:
-    """Read the live records the files name, at the least cost, and compare them."""
-    checked_at = now_utc()
-    snapshot = await read_records(client, [r.id for r in records], state)
-    return find_drift(
-        records,
-        snapshot.records,
-        requests=client.requests_sent,
-        remaining=client.last_remaining,
-        checked_at=checked_at,
-    )
+from reconciler.render.dispatch import render
 
 
 @click.command("drift")
@@ -92,13 +63,13 @@ def command(
 
     async def go(_stop: asyncio.Event) -> DriftReport:
         async with ApiClient(client_settings) as client:
-            return await read_drift(client, records, state)
+            return await compute_drift(client, records, state)
 
     report, _ = run(go)
     color = color_for(sys.stdout)
     if out is not None:
         write_text(out, render(report, fmt, masked=not no_mask, color=False))
-        click.echo(render_text(report, color=color), nl=False)
+        click.echo(render(report, "text", color=color), nl=False)
         click.echo(f"Wrote the {fmt} drift report to {out}.", err=True)
     else:
         click.echo(render(report, fmt, masked=not no_mask, color=color), nl=False)

@@ -25,17 +25,7 @@ from reconciler.client import ApiClient
 from reconciler.engine import PlanRun, compute_plan, select
 from reconciler.errors import ExitCode
 from reconciler.plan import Plan
-from reconciler.render.escape import json_text
-from reconciler.render.markdown import render_markdown
-from reconciler.render.text import render_text
-
-
-def render(plan: Plan, fmt: str, *, masked: bool, color: bool) -> str:
-    if fmt == "json":
-        return json_text(plan.to_json())
-    if fmt == "markdown":
-        return render_markdown(plan, masked=masked)
-    return render_text(plan, color=color)
+from reconciler.render.dispatch import render
 
 
 def plan_exit_code(plan: Plan, detailed: bool) -> ExitCode:
@@ -94,7 +84,7 @@ def command(
     plan = result.plan
     shown = render(plan, fmt, masked=not no_mask, color=color_for(sys.stdout))
     if out is not None:
-        write_text(out, shown if fmt == "json" else json_text(plan.to_json()))
+        write_text(out, shown if fmt == "json" else render(plan, "json"))
     click.echo(shown, nl=False)
     if out is not None:
         click.echo(f"Saved the plan to {out}; apply it with `reconciler apply {out}`.", err=True)

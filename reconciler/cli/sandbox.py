@@ -14,8 +14,7 @@ from types import FrameType
 
 import click
 
-from reconciler.cli import EXIT_CODES_HELP
-from reconciler.errors import ConfigError, ExitCode
+from reconciler.errors import EXIT_CODES_HELP, ConfigError, ExitCode
 
 DEFAULT_PORT = 8765
 

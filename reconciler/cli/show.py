@@ -12,10 +12,9 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.apply import read_plan_file
-from reconciler.cli.common import color_for, report_options
-from reconciler.cli.plan import render
+from reconciler.cli.common import color_for, read_plan_file, report_options
 from reconciler.errors import ExitCode
+from reconciler.render.dispatch import render
 
 
 @click.command("show")

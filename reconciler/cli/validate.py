@@ -2,14 +2,12 @@
 
 Owns the command and the printing of problems (stdout: one line per problem, plus GitHub
 annotations with `--format github`, or one JSON document with `--format json`; stderr: the
-summary). `format_option`, `resolve_format` and `echo_problems` are for any command that prints
-problems the way `validate` does. When a `schemas/catalogue.json` applies to the files, they are
+summary). When a `schemas/catalogue.json` applies to the files, they are
 also checked offline against the company's catalogue (`reconciler.authoring`).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,8 +15,8 @@ from typing import Any, TypeVar
 import click
 
 from reconciler import authoring
-from reconciler.cli import EXIT_CODES_HELP
-from reconciler.errors import ExitCode
+from reconciler.cli.common import resolve_format
+from reconciler.errors import EXIT_CODES_HELP, ExitCode
 from reconciler.validate import Desired, discover, format_problems, load_desired, summary, to_json
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -39,13 +37,6 @@ def format_option(f: F, formats: tuple[str, ...] = FORMATS) -> F:
         help="How to print problems: text lines, or text lines plus GitHub workflow annotations"
         f"{extra} [default: github when GITHUB_ACTIONS=true, else text]",
     )(f)
-
-
-def resolve_format(output_format: str | None) -> str:
-    """The format to use: the one asked for, else github under GitHub Actions, else text."""
-    if output_format is not None:
-        return output_format
-    return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
 
 
 def echo_problems(desired: Desired, output_format: str) -> None:

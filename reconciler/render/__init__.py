@@ -1,17 +1,25 @@
-"""Views of a plan or a drift report: terminal text, JSON, Markdown. Pure functions of values.
+"""Views of a plan, a drift report or an apply: terminal text, JSON, Markdown. Pure functions.
 
-The human text and the JSON come from the same data (`Plan`); nothing here computes a diff,
-reads a file or prints. Shared value formatting and the masking of contact data live here.
+The human text and the JSON come from the same data (`Plan`, `DriftReport`, `ApplyReport`);
+nothing here computes a diff, reads a file or prints. `render.dispatch.render(value, fmt, ...)`
+picks the view. This module holds what the views share, written once: value formatting, the
+masking of contact data, Markdown cells, ANSI styles, plurals, the "remaining today" wording,
+fitting records under a size limit, and the wording of facts the core returns (`Rewritten`).
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from reconciler.fields import FIELDS
 from reconciler.render import escape
+
+if TYPE_CHECKING:
+    from reconciler.apply import Rewritten
 
 UNKNOWN = "(current value cannot be read)"
 
@@ -54,3 +62,70 @@ def mask(value: Any) -> Any:
 
 def shown(field: str, value: Any, *, masked: bool) -> Any:
     return mask(value) if masked and is_personal(field) else value
+
+
+# --- Markdown -------------------------------------------------------------------------------------
+
+
+def cell(text: str) -> str:
+    """Untrusted text (record data, file names, messages) inert in a table cell or HTML."""
+    return escape.markdown(text)
+
+
+def prose(text: str) -> str:
+    """reconciler's own sentences: HTML-escaped, their `code` spans kept."""
+    return html.escape(text).replace("|", "&#124;").replace("\n", " ")
+
+
+def code(value: Any) -> str:
+    return f"<code>{cell(format_value(value))}</code>"
+
+
+def fit(blocks: Sequence[tuple[str, str]], budget: int) -> tuple[list[str], list[str], int]:
+    """As many (row, block) pairs as fit in `budget` characters; and how many did not."""
+    rows: list[str] = []
+    kept: list[str] = []
+    for row, block in blocks:
+        cost = len(row) + len(block) + 2
+        if cost > budget:
+            break
+        rows.append(row)
+        kept.append(block)
+        budget -= cost
+    return rows, kept, len(blocks) - len(rows)
+
+
+# --- terminal text --------------------------------------------------------------------------------
+
+_STYLES = {"update": "33", "drift": "33", "error": "31", "new": "32", "bold": "1", "dim": "2"}
+
+Style = Callable[[str, str], str]
+
+
+def styler(color: bool) -> Style:
+    """`style(text, kind)`: ANSI-coloured when `color`, else the text as it is."""
+
+    def style(text: str, kind: str) -> str:
+        return f"\x1b[{_STYLES[kind]}m{text}\x1b[0m" if color else text
+
+    return style
+
+
+# --- wording --------------------------------------------------------------------------------------
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def remaining(value: int | None) -> str:
+    """The requests left today as shown: a number, or `unknown` before any answer carried it."""
+    return "unknown" if value is None else str(value)
+
+
+def rewritten_text(w: Rewritten) -> str:
+    return (
+        f"opportunity {w.id} ({w.file}): {w.field}: the server stored {format_value(w.stored)} "
+        f"instead of {format_value(w.sent)}; write the stored value into the file, or every "
+        "plan will show this field as a change"
+    )

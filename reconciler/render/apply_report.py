@@ -1,16 +1,18 @@
-"""The outcome of an apply as Markdown, for a CI job summary (`apply --report FILE`).
+"""The outcome of an apply: terminal lines, and Markdown for a CI job summary (`--report`).
 
-Pure: a function of the plan that was applied and the `ApplyReport` (None when there was nothing
-to apply). One table row per record with its outcome and the fields it changed, then the
+Pure: functions of the plan that was applied and the `ApplyReport` (None when there was nothing
+to apply). The terminal view is one line per record, then warnings, errors and the summary. In
+Markdown, one table row per record with its outcome and the fields it changed, then the
 warnings and errors found after the PATCHes, the records that could not be planned, and the
 request count. Values are not shown (field names only), so no contact data reaches the summary.
 """
 
 from __future__ import annotations
 
-from reconciler.apply import ApplyReport, Status
+from reconciler.apply import QUOTA_EXHAUSTED, ApplyReport, Outcome, Status
 from reconciler.plan import Plan
-from reconciler.render.markdown import cell, prose
+from reconciler.render import cell, prose, remaining, rewritten_text
+from reconciler.render.escape import terminal, terminal_block
 
 MARKER = "<!-- reconciler-apply -->"
 
@@ -22,6 +24,52 @@ _OUTCOME = {
     Status.ALREADY_APPLIED: "already applied",
     Status.REFUSED: "**refused**: the plan file was edited",
 }
+
+
+_MARK = {
+    Status.APPLIED: "applied",
+    Status.FAILED: "FAILED",
+    Status.STALE: "stale, skipped",
+    Status.NOT_SENT: "not sent",
+    Status.ALREADY_APPLIED: "already applied",
+    Status.REFUSED: "REFUSED",
+}
+
+
+def outcome_line(o: Outcome) -> str:
+    line = f"  {o.id} ({terminal(o.file)}): {_MARK[o.status]}"
+    message = o.message
+    if o.status is Status.ALREADY_APPLIED and message.startswith("already applied"):
+        message = message.removeprefix("already applied").lstrip(": ")
+    return f"{line}: {terminal_block(message)}" if message else line
+
+
+def report_lines(report: ApplyReport) -> list[str]:
+    """The apply report as terminal lines: one per record, warnings, errors, the summary."""
+    lines = [outcome_line(o) for o in report.outcomes]
+    lines += [
+        f"  warning: {terminal(rewritten_text(w))}" for o in report.outcomes for w in o.warnings
+    ]
+    lines += [f"  error: {terminal(e)}" for o in report.outcomes for e in o.errors]
+    resumed = ""
+    if report.count(Status.ALREADY_APPLIED):
+        resumed = f"{report.count(Status.ALREADY_APPLIED)} already applied, "
+    refused = ""
+    if report.count(Status.REFUSED):
+        refused = f"{report.count(Status.REFUSED)} refused (plan file edited), "
+    lines.append(
+        f"Apply: {report.count(Status.APPLIED)} applied, {resumed}{report.count(Status.FAILED)} "
+        f"failed, {refused}{report.count(Status.STALE)} skipped as stale, "
+        f"{report.count(Status.NOT_SENT)} not sent. "
+        f"Requests: {report.requests} spent ({remaining(report.remaining)} remaining today for "
+        "this key)."
+    )
+    if any(o.message == QUOTA_EXHAUSTED for o in report.outcomes):
+        lines.append(
+            "The API key's daily quota is exhausted: no further PATCH was sent. Rerun once it "
+            "recovers (a rolling 24 hours); the rerun sends only what is still different."
+        )
+    return lines
 
 
 def headline(report: ApplyReport | None, plan: Plan) -> str:
@@ -52,7 +100,7 @@ def render_apply_markdown(plan: Plan, report: ApplyReport | None) -> str:
             f"| {cell(fields.get(o.id, ''))} | {cell(o.message)} |"
             for o in report.outcomes
         ]
-        warnings = [w for o in report.outcomes for w in o.warnings]
+        warnings = [rewritten_text(w) for o in report.outcomes for w in o.warnings]
         errors = [e for o in report.outcomes for e in o.errors]
         if warnings:
             lines += ["", "**Warnings:**", "", *[f"- {cell(w)}" for w in warnings]]
@@ -62,6 +110,6 @@ def render_apply_markdown(plan: Plan, report: ApplyReport | None) -> str:
         lines += ["", "**Records that cannot be planned:**", ""]
         lines += [f"- {e.id} <code>{cell(e.file)}</code>: {cell(e.message)}" for e in plan.errors]
     if report is not None:
-        remaining = "unknown" if report.remaining is None else str(report.remaining)
-        lines += ["", f"Requests: {report.requests} spent ({remaining} remaining today)."]
+        left = remaining(report.remaining)
+        lines += ["", f"Requests: {report.requests} spent ({left} remaining today)."]
     return "\n".join(lines) + "\n"

@@ -9,12 +9,19 @@ HTML-escaped, and emails and phones are masked unless `masked=False`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 from reconciler.drift import Absence, AbsentRecord, DriftedRecord, DriftReport, FieldDrift
-from reconciler.render import format_value, shown
+from reconciler.render import (
+    cell,
+    code,
+    fit,
+    format_value,
+    plural,
+    prose,
+    remaining,
+    shown,
+    styler,
+)
 from reconciler.render.escape import terminal
-from reconciler.render.markdown import cell, code, prose
 
 LIMIT = 65_000
 MARKER = "<!-- reconciler-drift -->"
@@ -25,11 +32,6 @@ _ABSENT = {
     Absence.MISSING: "missing in Coperniq: deleted, or this API key cannot see it",
     Absence.ARCHIVED: "archived in Coperniq",
 }
-_STYLES = {"drift": "33", "error": "31", "bold": "1", "dim": "2"}
-
-
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def summary_line(report: DriftReport) -> str:
@@ -37,18 +39,18 @@ def summary_line(report: DriftReport) -> str:
     parts = [f"{s['drifted']} drifted"]
     parts += [f"{s[k]} {k}" for k in ("missing", "archived") if s[k]]
     parts.append(f"{s['in_sync']} in sync")
-    return f"Drift: {', '.join(parts)} ({_plural(report.checked, 'file')} checked)."
+    return f"Drift: {', '.join(parts)} ({plural(report.checked, 'file')} checked)."
 
 
 def requests_line(report: DriftReport) -> str:
-    remaining = "unknown" if report.remaining is None else str(report.remaining)
-    return f"Requests: {report.requests} spent ({remaining} remaining today for this key)."
+    left = remaining(report.remaining)
+    return f"Requests: {report.requests} spent ({left} remaining today for this key)."
 
 
 def undetectable_line(report: DriftReport) -> str | None:
     if not report.undetectable:
         return None
-    listed = ", ".join(f"{u.field} ({_plural(len(u.ids), 'file')})" for u in report.undetectable)
+    listed = ", ".join(f"{u.field} ({plural(len(u.ids), 'file')})" for u in report.undetectable)
     return (
         f"Not detectable by reading: {listed}: write-only fields, which the API does not "
         "return; drift in them cannot be seen."
@@ -74,13 +76,6 @@ def next_steps(report: DriftReport) -> list[str]:
 # --- text ----------------------------------------------------------------------------------------
 
 
-def _styler(color: bool) -> Callable[[str, str], str]:
-    def style(text: str, kind: str) -> str:
-        return f"\x1b[{_STYLES[kind]}m{text}\x1b[0m" if color else text
-
-    return style
-
-
 def _edited(record: DriftedRecord) -> str | None:
     if record.updated_at is None and record.updated_by is None:
         return None
@@ -94,7 +89,7 @@ def _field_text(f: FieldDrift) -> str:
 
 
 def render_text(report: DriftReport, *, color: bool = False) -> str:
-    style = _styler(color)
+    style = styler(color)
     lines: list[str] = []
     if report.drifted:
         lines += ["These opportunities differ from git (newest edit first):", ""]
@@ -147,7 +142,7 @@ def _details(record: DriftedRecord, masked: bool) -> str:
     ]
     lines = [
         "<details>",
-        f"<summary>{record.id} {cell(record.title)}: {_plural(len(record.fields), 'field')}"
+        f"<summary>{record.id} {cell(record.title)}: {plural(len(record.fields), 'field')}"
         "</summary>",
         "",
         f"File: <code>{cell(record.file)}</code>",
@@ -164,20 +159,6 @@ def _details(record: DriftedRecord, masked: bool) -> str:
 
 def _absent_item(a: AbsentRecord) -> str:
     return f"- {a.id} <code>{cell(a.file)}</code>: {prose(_ABSENT[a.kind])}"
-
-
-def _fit(blocks: Sequence[tuple[str, str]], budget: int) -> tuple[list[str], list[str], int]:
-    """As many (row, block) pairs as fit in `budget` characters; and how many did not."""
-    rows: list[str] = []
-    kept: list[str] = []
-    for row, block in blocks:
-        cost = len(row) + len(block) + 2
-        if cost > budget:
-            break
-        rows.append(row)
-        kept.append(block)
-        budget -= cost
-    return rows, kept, len(blocks) - len(rows)
 
 
 def render_markdown(report: DriftReport, *, masked: bool = True, limit: int = LIMIT) -> str:
@@ -204,7 +185,7 @@ def render_markdown(report: DriftReport, *, masked: bool = True, limit: int = LI
     ]
     budget -= len("\n".join(table)) + 1
     pairs = [(_row(d), _details(d, masked)) for d in report.drifted]
-    rows, details, left_drifted = _fit(pairs, budget)
+    rows, details, left_drifted = fit(pairs, budget)
     budget -= sum(len(r) + len(d) + 2 for r, d in zip(rows, details, strict=True))
     body = [*head]
     if report.drifted:
@@ -215,7 +196,7 @@ def render_markdown(report: DriftReport, *, masked: bool = True, limit: int = LI
             f"this under {limit:,} characters; run `reconciler drift` for the full report."
         )
     if report.absent:
-        items, _, left_absent = _fit([(_absent_item(a), "") for a in report.absent], budget - 60)
+        items, _, left_absent = fit([(_absent_item(a), "") for a in report.absent], budget - 60)
         body += ["", "**Files that name records that are not live:**", "", *items]
         if left_absent:
             body.append(f"- ... and {left_absent} more (run `reconciler drift` for the list)")

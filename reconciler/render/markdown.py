@@ -7,30 +7,13 @@ hold `</details>` or a pipe), and emails and phones are masked unless `masked=Fa
 
 from __future__ import annotations
 
-import html
-from typing import Any
-
 from reconciler.diff import FieldChange
 from reconciler.plan import Change, Plan
-from reconciler.render import UNKNOWN, escape, format_value, shown
+from reconciler.render import UNKNOWN, cell, code, fit, prose, shown
 from reconciler.render.text import requests_line, summary_line
 
 LIMIT = 65_000
 MARKER = "<!-- reconciler-plan -->"
-
-
-def cell(text: str) -> str:
-    """Untrusted text (record data, file names, messages) inert in a table cell or HTML."""
-    return escape.markdown(text)
-
-
-def prose(text: str) -> str:
-    """reconciler's own sentences: HTML-escaped, their `code` spans kept."""
-    return html.escape(text).replace("|", "&#124;").replace("\n", " ")
-
-
-def code(value: Any) -> str:
-    return f"<code>{cell(format_value(value))}</code>"
 
 
 def _field_row(f: FieldChange, masked: bool) -> str:
@@ -74,20 +57,9 @@ def render_markdown(plan: Plan, *, masked: bool = True, limit: int = LIMIT) -> s
         return "\n".join([*head, "No changes: the live opportunities match the files.", *tail])
 
     table = ["| | id | title | file | changed fields |", "| --- | --- | --- | --- | --- |"]
-    details: list[str] = []
     budget = limit - len("\n".join(head + table + tail)) - 300  # room for the cut notice
-    shown_count = 0
-    for change in plan.changes:
-        row, block = _row(change), _details(change, masked)
-        cost = len(row) + len(block) + 2
-        if cost > budget:
-            break
-        table.append(row)
-        details.append(block)
-        budget -= cost
-        shown_count += 1
-    body = [*head, *table, "", *details]
-    left_out = len(plan.changes) - shown_count
+    rows, details, left_out = fit([(_row(c), _details(c, masked)) for c in plan.changes], budget)
+    body = [*head, *table, *rows, "", *details]
     if left_out:
         body += [
             f"**{left_out} of {len(plan.changes)} changed records are left out** to keep this "

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from reconciler.diff import FieldChange
 from reconciler.plan import Change, Plan, RecordError
-from reconciler.render import UNKNOWN, format_value
+from reconciler.render import UNKNOWN, Style, format_value, remaining, styler
 from reconciler.render.escape import terminal
-
-_STYLES = {"update": "33", "error": "31", "new": "32", "bold": "1", "dim": "2"}
-
-
-def _styler(color: bool) -> Callable[[str, str], str]:
-    def style(text: str, kind: str) -> str:
-        return f"\x1b[{_STYLES[kind]}m{text}\x1b[0m" if color else text
-
-    return style
 
 
 def _field_line(f: FieldChange) -> str:
@@ -24,7 +13,7 @@ def _field_line(f: FieldChange) -> str:
     return f"      {terminal(f.field)}: {before} -> {format_value(f.after)}"
 
 
-def _change_lines(change: Change, style: Callable[[str, str], str]) -> list[str]:
+def _change_lines(change: Change, style: Style) -> list[str]:
     head = f"  {style('~', 'update')} {change.id} {style(format_value(change.title), 'bold')}"
     lines = [f"{head} ({terminal(change.file)})"]
     lines += [_field_line(f) for f in change.fields]
@@ -36,7 +25,7 @@ def _change_lines(change: Change, style: Callable[[str, str], str]) -> list[str]
     return lines
 
 
-def _error_lines(error: RecordError, style: Callable[[str, str], str]) -> list[str]:
+def _error_lines(error: RecordError, style: Style) -> list[str]:
     where = f"{error.id} ({terminal(error.file)})"
     return [f"  {style('!', 'error')} {where}: {terminal(error.message)}"]
 
@@ -49,15 +38,14 @@ def summary_line(plan: Plan) -> str:
 
 def requests_line(plan: Plan) -> str:
     r = plan.requests
-    remaining = "unknown" if r.remaining is None else str(r.remaining)
     return (
         f"Requests: {r.spent} spent reading, {r.apply} to apply "
-        f"({remaining} remaining today for this key)."
+        f"({remaining(r.remaining)} remaining today for this key)."
     )
 
 
 def render_text(plan: Plan, *, color: bool = False) -> str:
-    style = _styler(color)
+    style = styler(color)
     lines: list[str] = []
     if plan.changes:
         lines += ["reconciler will update these opportunities:", ""]
