@@ -6,11 +6,12 @@ from typing import Any
 
 import pytest
 
-from reconciler.apply import check_guards, check_response, stale_fields
+from reconciler.apply import Rewritten, check_guards, check_response, stale_fields
 from reconciler.catalogue import NewOption
 from reconciler.diff import FieldChange
 from reconciler.errors import Refused
 from reconciler.plan import Change, Plan
+from reconciler.render import rewritten_text
 
 CHANGE = Change(
     id=7,
@@ -48,10 +49,14 @@ def test_a_rewritten_value_is_a_warning_naming_file_and_field() -> None:
     }
     warnings, errors = check_response(CHANGE, BEFORE, after)
     assert errors == ()
+    # The core returns the fact; the view words it.
     assert warnings == (
+        Rewritten(7, "opportunities/7.yaml", "primaryPhone", "+1 512-555-0101", "+15125550101"),
+    )
+    assert rewritten_text(warnings[0]) == (
         'opportunity 7 (opportunities/7.yaml): primaryPhone: the server stored "+15125550101" '
         'instead of "+1 512-555-0101"; write the stored value into the file, or every plan will '
-        "show this field as a change",
+        "show this field as a change"
     )
 
 
