@@ -21,12 +21,11 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reconciler import schema
+from reconciler import escape, schema
 from reconciler.errors import DesiredPathError, LoadError
+from reconciler.escape import workflow_data as escape_data
+from reconciler.escape import workflow_property as escape_property
 from reconciler.loader import Document, load_file
-from reconciler.render import escape
-from reconciler.render.escape import workflow_data as escape_data
-from reconciler.render.escape import workflow_property as escape_property
 
 if TYPE_CHECKING:
     from reconciler.authoring import Authoring
@@ -50,7 +49,7 @@ class Problem:
 
     def __str__(self) -> str:
         level = "warning: " if self.warning else ""
-        # Paths, keys and values come from the files: shown as inert text (render.escape).
+        # Paths, keys and values come from the files: shown as inert text (escape).
         return (
             f"{escape.terminal(self.path)}:{self.line}:{self.col}: "
             f"{escape.terminal(self.field)}: {level}{escape.terminal(self.message)}"

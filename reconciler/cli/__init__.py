@@ -20,7 +20,7 @@ import click
 
 from reconciler import __version__
 from reconciler.errors import EXIT_CODES_HELP, ExitCode, ReconcilerError
-from reconciler.render.escape import terminal_block
+from reconciler.escape import terminal_block
 
 API_KEY_ENV = "COPERNIQ_API_KEY"
 

@@ -21,7 +21,7 @@ from reconciler.client import ApiClient
 from reconciler.drift import DriftReport
 from reconciler.engine import compute_drift, select
 from reconciler.errors import ExitCode, ReconcilerError
-from reconciler.render.escape import terminal, terminal_block
+from reconciler.escape import terminal, terminal_block
 
 
 def _line(a: Adopted) -> str:

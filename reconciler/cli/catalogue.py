@@ -27,7 +27,7 @@ from reconciler.catalogue_diff import (
 from reconciler.cli.common import api_options, run, settings, write_text
 from reconciler.client import ApiClient
 from reconciler.errors import EXIT_CODES_HELP, ExitCode, ReconcilerError
-from reconciler.render.escape import terminal_block
+from reconciler.escape import terminal_block
 from reconciler.validate import load_desired
 
 _DIR_HELP = "Folder the catalogue and editor schema are written to."
@@ -60,7 +60,7 @@ def _usage(directory: Path) -> dict[str, list[str]]:
 
 
 def _show_diff(diff: CatalogueDiff, directory: Path) -> None:
-    # Option and property names come from the server: inert lines (render.escape).
+    # Option and property names come from the server: inert lines (escape).
     for line in diff_lines(diff):
         click.echo(terminal_block(line))
     for line in used_keys_note(diff, _usage(directory)):

@@ -21,6 +21,7 @@ from reconciler.cli.common import (
 )
 from reconciler.client import ApiClient
 from reconciler.errors import ExitCode
+from reconciler.escape import terminal
 from reconciler.fields import is_archived
 from reconciler.importer import (
     Action,
@@ -33,7 +34,6 @@ from reconciler.importer import (
     write,
 )
 from reconciler.live import read_live
-from reconciler.render.escape import terminal
 from reconciler.yamlfile import SCHEMA_FILE, schema_reference
 
 _SHOWN = 10  # skipped files listed by name; the rest are counted

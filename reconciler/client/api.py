@@ -38,7 +38,7 @@ from reconciler.errors import (
     ServerError,
     ValidationFailed,
 )
-from reconciler.render.escape import terminal
+from reconciler.escape import terminal
 
 log = logging.getLogger("reconciler.client")
 
@@ -271,7 +271,7 @@ class ApiClient:
     def _error(self, response: httpx.Response, where: str, record_id: int | None) -> ApiError:
         status = response.status_code
         code, field_name, detail = _error_body(response)
-        # The server's words are untrusted text: one inert line (render.escape).
+        # The server's words are untrusted text: one inert line (escape).
         detail = terminal(self._scrub(detail)).rstrip(".")
         answered = f"{where} answered {status}" + (f" {terminal(code)}" if code else "")
         answered += f": {detail}" if detail else ""

@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from reconciler import escape
 from reconciler.fields import FIELDS
-from reconciler.render import escape
 
 if TYPE_CHECKING:
     from reconciler.apply import Rewritten

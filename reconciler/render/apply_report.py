@@ -10,9 +10,9 @@ request count. Values are not shown (field names only), so no contact data reach
 from __future__ import annotations
 
 from reconciler.apply import QUOTA_EXHAUSTED, ApplyReport, Outcome, Status
+from reconciler.escape import terminal, terminal_block
 from reconciler.plan import Plan
 from reconciler.render import cell, prose, remaining, rewritten_text
-from reconciler.render.escape import terminal, terminal_block
 
 MARKER = "<!-- reconciler-apply -->"
 

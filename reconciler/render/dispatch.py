@@ -12,10 +12,10 @@ from typing import Final
 
 from reconciler.apply import ApplyReport
 from reconciler.drift import DriftReport
+from reconciler.escape import json_text
 from reconciler.plan import Plan
 from reconciler.render import drift as drift_views
 from reconciler.render.apply_report import render_apply_markdown, report_lines
-from reconciler.render.escape import json_text
 from reconciler.render.markdown import render_markdown
 from reconciler.render.text import render_text
 

@@ -10,6 +10,7 @@ HTML-escaped, and emails and phones are masked unless `masked=False`.
 from __future__ import annotations
 
 from reconciler.drift import Absence, AbsentRecord, DriftedRecord, DriftReport, FieldDrift
+from reconciler.escape import terminal
 from reconciler.render import (
     cell,
     code,
@@ -21,7 +22,6 @@ from reconciler.render import (
     shown,
     styler,
 )
-from reconciler.render.escape import terminal
 
 LIMIT = 65_000
 MARKER = "<!-- reconciler-drift -->"

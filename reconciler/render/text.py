@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from reconciler.diff import FieldChange
+from reconciler.escape import terminal
 from reconciler.plan import Change, Plan, RecordError
 from reconciler.render import UNKNOWN, Style, format_value, remaining, styler
-from reconciler.render.escape import terminal
 
 
 def _field_line(f: FieldChange) -> str:

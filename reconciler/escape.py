@@ -20,7 +20,9 @@ surface, and nothing else in the code base escapes:
 - `json_text`: JSON output stays valid JSON holding the same data, with the characters above
   escaped as `\\uNNNN`.
 
-Pure functions of strings.
+Pure functions of strings. A leaf module (it imports nothing from reconciler), outside `render/`
+because the client (server messages) and `validate` (problem lines) need it as much as the views:
+the layer contract lets every layer import it.
 """
 
 from __future__ import annotations
