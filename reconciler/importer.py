@@ -28,8 +28,9 @@ from reconciler import schema
 from reconciler.atomic import write_atomic
 from reconciler.errors import LoadError
 from reconciler.fields import FIELDS, KEY, REQUIRED_ON_PATCH, is_archived
+from reconciler.holdable import unholdable
 from reconciler.live import full_listing_cost
-from reconciler.loader import load_file, unholdable
+from reconciler.loader import load_file
 from reconciler.protocol import Api
 from reconciler.validate import YAML_SUFFIXES
 from reconciler.yamlfile import dump_document

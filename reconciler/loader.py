@@ -19,7 +19,6 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from reconciler import holdable
 from reconciler.errors import LoadError, ReconcilerError
 from reconciler.loader_errors import reader_problem, syntax_problem
 
@@ -234,16 +234,16 @@ def _node(node: Node, depth: int) -> Any:
         if value[0] in _NUMBER_START:
             if _INT(value):
                 integer = int(value)
-                if -MAX_SAFE_INTEGER <= integer <= MAX_SAFE_INTEGER:
+                if -holdable.MAX_SAFE_INTEGER <= integer <= holdable.MAX_SAFE_INTEGER:
                     return integer
-                raise _Rejected(node, _integer_problem(value))
+                raise _Rejected(node, holdable.integer_problem(value))
             if _FLOAT(value):
                 number = float(value)
                 if math.isinf(number):
                     problem = f"the number {value} is too large (quote it if it is text)"
                     raise _Rejected(node, problem)
-                if _loses_digits(value, number):
-                    raise _Rejected(node, _precision_problem(value, number))
+                if holdable.loses_digits(value, number):
+                    raise _Rejected(node, holdable.precision_problem(value, number))
                 return number
         return _text(node, value)
     if depth >= MAX_DEPTH:
@@ -253,73 +253,11 @@ def _node(node: Node, depth: int) -> Any:
     return [_node(item, depth + 1) for item in node.value]
 
 
-MAX_SAFE_INTEGER = 2**53 - 1
-"""The largest integer a double holds exactly: the API stores JSON numbers as doubles."""
-
-# Control characters other than tab and newline (C0, CR included; DEL; C1): the API cannot
-# hold them faithfully, and every output would have to show them escaped.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
 def _text(node: Node, value: str) -> str:
-    bad = _CONTROL.search(value)
+    bad = holdable.CONTROL.search(value)
     if bad is not None:
-        raise _Rejected(node, _control_problem(value, bad.start(), key=False))
+        raise _Rejected(node, holdable.control_problem(value, bad.start(), key=False))
     return value
-
-
-def _control_problem(value: str, at: int, *, key: bool) -> str:
-    what = "key" if key else "text"
-    return (
-        f"the {what} holds the control character U+{ord(value[at]):04X} at character {at + 1}; "
-        "the API cannot hold control characters other than tab and newline: remove it"
-    )
-
-
-def unholdable(value: Any) -> str | None:
-    """Why a value (as read from the API) cannot be written to a file; None when it can.
-
-    The same rules as loading a file: no control character but tab and newline in a string or
-    key, no integer beyond +-(2^53-1).
-    """
-    if isinstance(value, str):
-        bad = _CONTROL.search(value)
-        return None if bad is None else _control_problem(value, bad.start(), key=False)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return None if abs(value) <= MAX_SAFE_INTEGER else _integer_problem(str(value))
-    if isinstance(value, list):
-        return next((p for p in map(unholdable, value) if p), None)
-    if isinstance(value, dict):
-        for key, item in value.items():
-            bad = _CONTROL.search(key) if isinstance(key, str) else None
-            if bad is not None:
-                return _control_problem(key, bad.start(), key=True)
-            problem = unholdable(item)
-            if problem:
-                return problem
-    return None
-
-
-def _integer_problem(value: str) -> str:
-    return (
-        f"the integer {value} is beyond +-(2^53-1) = {MAX_SAFE_INTEGER}: the API stores numbers "
-        "as doubles and would not keep it exactly (quote it if it is text)"
-    )
-
-
-def _loses_digits(text: str, number: float) -> bool:
-    # A double keeps 15-17 significant digits; shorter numbers (most of them) always survive.
-    digits = len(text.lstrip("+-").split("e")[0].split("E")[0].replace(".", "").lstrip("0"))
-    if digits <= 15 and number != 0.0:
-        return False
-    return Decimal(text) != Decimal(repr(number))
-
-
-def _precision_problem(value: str, number: float) -> str:
-    return (
-        f"the number {value} has more digits than the API keeps (it stores numbers as doubles): "
-        f"it would read back as {number!r}; write {number!r} (quote it if it is text)"
-    )
 
 
 def _mapping(node: Node, depth: int) -> dict[str, Any]:
@@ -330,9 +268,9 @@ def _mapping(node: Node, depth: int) -> dict[str, Any]:
         if key_node.tag is not _IMPLICIT:
             raise _Rejected(key_node, _tag_problem(key_node.tag))
         key: str = key_node.value
-        bad = _CONTROL.search(key)
+        bad = holdable.CONTROL.search(key)
         if bad is not None:
-            raise _Rejected(key_node, _control_problem(key, bad.start(), key=True))
+            raise _Rejected(key_node, holdable.control_problem(key, bad.start(), key=True))
         if not key_node.style:
             if key == "<<":
                 raise _Rejected(
