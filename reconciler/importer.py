@@ -27,9 +27,9 @@ from typing import Any
 from reconciler import schema
 from reconciler.atomic import write_atomic
 from reconciler.errors import LoadError
+from reconciler.estimates import full_listing_cost
 from reconciler.fields import FIELDS, KEY, REQUIRED_ON_PATCH, is_archived
 from reconciler.holdable import unholdable
-from reconciler.live import full_listing_cost
 from reconciler.loader import load_file
 from reconciler.protocol import Api
 from reconciler.validate import YAML_SUFFIXES

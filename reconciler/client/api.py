@@ -4,7 +4,8 @@ It sends every request through a concurrency cap and the shared rate limiter, re
 transport failures with exponential backoff and full jitter (capped in attempts and total time),
 counts every attempt (each one costs quota), remembers the last `X-RateLimit-*` headers, and turns
 failures into `ApiError`s. The key lives in one default header and nowhere else: error text passes
-through `_scrub`, and no header is ever logged.
+through `_scrub`, and no header is ever logged. How an answer becomes an `ApiError` is in
+`client.answers`.
 """
 
 from __future__ import annotations
@@ -27,18 +28,16 @@ from tenacity import (
 )
 
 from reconciler import __version__
-from reconciler.client.ratelimit import RateLimiter
-from reconciler.client.settings import API_KEY_ENV, API_URL_ENV, ClientSettings
-from reconciler.errors import (
-    ApiError,
-    ApiUnreachable,
-    AuthError,
-    NotFound,
-    RateLimited,
-    ServerError,
-    ValidationFailed,
+from reconciler.client.answers import (
+    error_for,
+    gave_up,
+    int_header,
+    quota_spent,
+    sentence,
 )
-from reconciler.escape import terminal
+from reconciler.client.ratelimit import RateLimiter
+from reconciler.client.settings import API_URL_ENV, ClientSettings
+from reconciler.errors import ApiError, ApiUnreachable, NotFound
 
 log = logging.getLogger("reconciler.client")
 
@@ -184,7 +183,7 @@ class ApiClient:
             stop=stop_after_attempt(s.max_attempts) | stop_before_delay(s.max_retry_seconds),
             wait=wait_random_exponential(multiplier=s.backoff_base, max=s.backoff_max),
             retry=retry_if_exception(
-                lambda e: isinstance(e, ApiError) and e.retryable and not _quota_spent(e)
+                lambda e: isinstance(e, ApiError) and e.retryable and not quota_spent(e)
             ),
             reraise=True,
             before_sleep=lambda rs: log.debug(
@@ -204,7 +203,7 @@ class ApiClient:
                     return await self._send(method, path, params, json, record_id)
         except ApiError as e:
             if e.retryable and attempts > 1:
-                raise _gave_up(e, attempts, time.monotonic() - started) from e.__cause__
+                raise gave_up(e, attempts, time.monotonic() - started) from e.__cause__
             raise
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
@@ -231,7 +230,7 @@ class ApiClient:
                     detail = f"{type(e).__name__}: {e}".rstrip(": ")
                 raise ApiUnreachable(
                     self._scrub(
-                        _sentence(
+                        sentence(
                             record_id,
                             f"no complete answer from the API at {self.settings.base_url} "
                             f"({where}): {detail}.",
@@ -242,7 +241,7 @@ class ApiClient:
                 ) from None
             except httpx.HTTPError as e:
                 raise ApiError(
-                    self._scrub(_sentence(record_id, f"{where} failed: {type(e).__name__}: {e}.")),
+                    self._scrub(sentence(record_id, f"{where} failed: {type(e).__name__}: {e}.")),
                     record_id=record_id,
                 ) from None
         self._note_limits(response)
@@ -261,77 +260,15 @@ class ApiClient:
         raise self._error(response, where, record_id)
 
     def _note_limits(self, response: httpx.Response) -> None:
-        remaining = _int_header(response, "X-RateLimit-Remaining")
+        remaining = int_header(response, "X-RateLimit-Remaining")
         if remaining is not None:
             self.last_remaining = remaining
-        limit = _int_header(response, "X-RateLimit-Limit")
+        limit = int_header(response, "X-RateLimit-Limit")
         if limit is not None:
             self.last_limit = limit
 
     def _error(self, response: httpx.Response, where: str, record_id: int | None) -> ApiError:
-        status = response.status_code
-        code, field_name, detail = _error_body(response)
-        # The server's words are untrusted text: one inert line (escape).
-        detail = terminal(self._scrub(detail)).rstrip(".")
-        answered = f"{where} answered {status}" + (f" {terminal(code)}" if code else "")
-        answered += f": {detail}" if detail else ""
-        common: dict[str, Any] = {
-            "status": status,
-            "code": code,
-            "field": field_name,
-            "record_id": record_id,
-        }
-        if status in (401, 403):
-            return AuthError(
-                _sentence(record_id, f"the API refused the key ({answered})."),
-                hint=f"check {API_KEY_ENV}: it must be a valid key for {self.settings.base_url}",
-                **common,
-            )
-        if status == 404:
-            hint = (
-                "check the id in the record's file: the record may have been deleted"
-                if record_id is not None
-                else f"check --base-path ({self.settings.base_path}) and {API_URL_ENV}"
-            )
-            return NotFound(_sentence(record_id, f"not found ({answered})."), hint=hint, **common)
-        if status == 429:
-            remaining = _int_header(response, "X-RateLimit-Remaining")
-            limit = _int_header(response, "X-RateLimit-Limit")
-            left = "unknown" if remaining is None else f"{remaining}"
-            left += "" if limit is None else f" of {limit}"
-            spent = remaining == 0
-            return RateLimited(
-                _sentence(
-                    record_id, f"rate limited ({answered}); requests remaining today: {left}."
-                ),
-                hint=(
-                    f"the daily quota ({limit or 5000} requests per key, rolling) is spent: wait "
-                    "some hours before rerunning"
-                    if spent
-                    else "wait a minute and rerun (a rerun converges), or lower --concurrency"
-                ),
-                remaining=remaining,
-                limit=limit,
-                **common,
-            )
-        if status >= 500:
-            return ServerError(
-                _sentence(record_id, f"the API failed ({answered})."),
-                hint="the service may be degraded; rerun later (a rerun converges)",
-                **common,
-            )
-        if 400 <= status < 500:
-            what = f"field {field_name!r}" if field_name else "the request"
-            return ValidationFailed(
-                _sentence(record_id, f"the API rejected {what} ({answered})."),
-                hint=(
-                    f"fix {field_name!r} in the record's file"
-                    if field_name and record_id is not None
-                    else None
-                ),
-                **common,
-            )
-        return ApiError(_sentence(record_id, f"unexpected answer ({answered})."), **common)
+        return error_for(response, where, record_id, self.settings, self._scrub)
 
     def _unexpected(
         self, method: str, path: str, wanted: str, got: Any, *, record_id: int | None = None
@@ -347,53 +284,5 @@ class ApiClient:
         return text.replace(self.settings.api_key, "***")
 
 
-def _sentence(record_id: int | None, text: str) -> str:
-    """`Record 12: text`, or `Text` when the request was about no record."""
-    return f"Record {record_id}: {text}" if record_id is not None else text[:1].upper() + text[1:]
-
-
 def _flag(value: bool) -> str:
     return "true" if value else "false"
-
-
-def _int_header(response: httpx.Response, name: str) -> int | None:
-    try:
-        return int(response.headers[name])
-    except (KeyError, ValueError):
-        return None
-
-
-def _error_body(response: httpx.Response) -> tuple[str | None, str | None, str]:
-    """`(code, field, message)` from the API's `{message, code, field}` error body."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None, None, response.reason_phrase or ""
-    if not isinstance(body, dict):
-        return None, None, response.reason_phrase or ""
-    code, field_name, message = body.get("code"), body.get("field"), body.get("message")
-    return (
-        code if isinstance(code, str) else None,
-        field_name if isinstance(field_name, str) else None,
-        message if isinstance(message, str) else (response.reason_phrase or ""),
-    )
-
-
-def _quota_spent(e: BaseException) -> bool:
-    # A 429 with nothing left of the daily quota will not clear within our retry window:
-    # retrying would only spend the user's time (and maybe more quota).
-    return isinstance(e, RateLimited) and e.remaining == 0
-
-
-def _gave_up(e: ApiError, attempts: int, elapsed: float) -> ApiError:
-    message = f"{e.message.rstrip('.')}, after {attempts} attempts over {elapsed:.1f} s."
-    common: dict[str, Any] = {
-        "status": e.status,
-        "code": e.code,
-        "field": e.field,
-        "record_id": e.record_id,
-        "hint": e.hint,
-    }
-    if isinstance(e, RateLimited):
-        return RateLimited(message, remaining=e.remaining, limit=e.limit, **common)
-    return type(e)(message, **common)

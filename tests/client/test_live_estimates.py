@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.live import (
+from reconciler.estimates import (
     Progress,
     full_listing_cost,
     initial_list_cost,
