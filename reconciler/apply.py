@@ -107,15 +107,17 @@ def check_guards(
             f"({'10% of the managed records, at least 10' if max_changes is None else 'set'})",
             hint="review the plan, then rerun with --force (or raise --max-changes)",
         )
-    options = plan.new_options
+    options = plan.unapproved_options
     if options and not allow_new_options:
         listed = ", ".join(
             f"{o.field}={json.dumps(o.value, ensure_ascii=False)}" for o in options[:10]
         )
         more = f" and {len(options) - 10} more" if len(options) > 10 else ""
         raise Refused(
-            f"the plan would create {len(options)} new dropdown option(s): {listed}{more}",
-            hint="if they are intended, rerun with --allow-new-options; otherwise fix the files",
+            f"the plan would create {len(options)} new dropdown option(s) in records whose files "
+            f"do not allow them all: {listed}{more}",
+            hint="if they are intended, add `allow_new_options: [FIELD]` to the files (reviewed "
+            "in the pull request) or rerun with --allow-new-options; otherwise fix the files",
         )
     if remaining is not None and count > remaining:
         raise Refused(
@@ -215,7 +217,9 @@ async def apply_changes(
     async def one(change: Change) -> Outcome:
         try:
             response = await client.patch(
-                change.id, dict(change.patch), allow_new_options=allow_new_options
+                change.id,
+                dict(change.patch),
+                allow_new_options=allow_new_options or change.allow_new_options,
             )
         except ReconcilerError as e:
             if isinstance(e, RateLimited) and e.remaining == 0:

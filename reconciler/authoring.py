@@ -142,3 +142,15 @@ def _shown(path: Path) -> str:
         return path.absolute().relative_to(Path.cwd()).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def record_allows(records: Iterable[tuple[int, str]]) -> dict[int, AllowNew]:
+    """Each record's folder setting (`records`: id and file path), for plan and apply."""
+    by_folder: dict[Path, AllowNew] = {}
+    out: dict[int, AllowNew] = {}
+    for record_id, file in records:
+        folder = Path(file).parent
+        if folder not in by_folder:
+            by_folder[folder] = settings_allow(folder)
+        out[record_id] = by_folder[folder]
+    return out

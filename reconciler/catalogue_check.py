@@ -51,6 +51,13 @@ def allowed_keys(data: Mapping[str, Any], folder_allows: bool | Collection[str])
     return frozenset(keys)
 
 
+def covers(allow: AllowNew, field: str) -> bool:
+    """Whether `allow` lets a new option be created in `field` (`trades` or `custom.KEY`)."""
+    if isinstance(allow, bool):
+        return allow
+    return field.removeprefix("custom.") in allow
+
+
 def _closest(word: str, candidates: Collection[str]) -> str | None:
     by_lower: dict[str, str] = {}
     for c in candidates:
@@ -69,8 +76,7 @@ def _option_finding(
     keys: tuple[Key, ...], name: str, value: str, prop: Property, allow: AllowNew
 ) -> Finding:
     field = format_field(keys)
-    allowed = allow is True or (not isinstance(allow, bool) and name in allow)
-    if allowed:
+    if covers(allow, name):
         return Finding(
             keys,
             field,

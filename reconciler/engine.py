@@ -26,6 +26,7 @@ from reconciler.apply import (
     write_only_values,
 )
 from reconciler.catalogue import Catalogue, needs_catalogue
+from reconciler.catalogue_check import AllowNew
 from reconciler.drift import DriftReport, find_drift
 from reconciler.errors import ReconcilerError
 from reconciler.live import LiveSnapshot, read_live
@@ -47,6 +48,7 @@ from reconciler.state import State
 class PlanRun:
     plan: Plan
     live: LiveSnapshot
+    catalogue: Catalogue | None = None  # the live catalogue, when the plan needed to read it
 
     def __repr__(self) -> str:  # see Plan.__repr__: never format 10,000 records by accident
         return f"PlanRun({self.plan!r}, live={len(self.live.records)} records)"
@@ -86,15 +88,19 @@ async def compute_plan(
     *,
     files: Mapping[str, str],
     send_required: bool = False,
+    folder_allows: Mapping[int, AllowNew] | None = None,
 ) -> PlanRun:
+    """`folder_allows`: each record's `allow_new_options` from its folder's .reconciler.yaml."""
     snapshot = await read_records(client, [r.id for r in desired], state)
     applied = {r.id: state.applied(r.id) for r in desired}
     changes, errors, unchanged = diff_all(
         desired, snapshot.records, applied, send_required=send_required
     )
+    catalogue = None
     if any(needs_catalogue(c.patch) for c in changes):
         catalogue = Catalogue.from_api(await client.properties())
-        changes, more = check_catalogue(changes, {r.id: r for r in desired}, catalogue)
+        by_id = {r.id: r for r in desired}
+        changes, more = check_catalogue(changes, by_id, catalogue, folder_allows)
         errors += more
     plan = assemble(
         changes,
@@ -104,7 +110,7 @@ async def compute_plan(
         files=files,
         notes=state.notes,
     )
-    return PlanRun(plan, snapshot)
+    return PlanRun(plan, snapshot, catalogue)
 
 
 def now_utc() -> str:

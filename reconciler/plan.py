@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.catalogue import Catalogue, NewOption, new_options, unknown_custom_keys
+from reconciler.catalogue_check import AllowNew, allowed_keys, covers
 from reconciler.diff import FieldChange, diff_record
 from reconciler.errors import ReconcilerError
 from reconciler.fields import is_archived, shown_title, updated_at
@@ -56,6 +57,9 @@ class Change:
     new_options: tuple[NewOption, ...] = ()
     live_updated_at: str | None = None
     action: Action = Action.UPDATE
+    # The file set opts in to every new option this change creates (`allow_new_options` in the
+    # file or its folder's .reconciler.yaml): its PATCH is sent with allow_new_options=true.
+    allow_new_options: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +100,11 @@ class Plan:
     @property
     def new_options(self) -> tuple[NewOption, ...]:
         return tuple(opt for change in self.changes for opt in change.new_options)
+
+    @property
+    def unapproved_options(self) -> tuple[NewOption, ...]:
+        """New options no file opts in to: apply creates them only with --allow-new-options."""
+        return tuple(o for c in self.changes if not c.allow_new_options for o in c.new_options)
 
     def summary(self) -> dict[str, int]:
         return {
@@ -156,6 +165,7 @@ def _change_to_dict(c: Change) -> dict[str, Any]:
         ],
         "patch": dict(c.patch),
         "new_options": [{"field": o.field, "value": o.value} for o in c.new_options],
+        "allow_new_options": c.allow_new_options,
         "live_updated_at": c.live_updated_at,
     }
 
@@ -179,6 +189,7 @@ def _plan_from_dict(data: Any) -> Plan:
                 NewOption(str(o["field"]), str(o["value"])) for o in c["new_options"]
             ),
             live_updated_at=c.get("live_updated_at"),
+            allow_new_options=_flag(c.get("allow_new_options", False)),
         )
         for c in data["changes"]
     )
@@ -275,17 +286,26 @@ def diff_all(
 
 
 def check_catalogue(
-    changes: Sequence[Change], desired: Mapping[int, DesiredRecord], catalogue: Catalogue
+    changes: Sequence[Change],
+    desired: Mapping[int, DesiredRecord],
+    catalogue: Catalogue,
+    folder_allows: Mapping[int, AllowNew] | None = None,
 ) -> tuple[list[Change], list[RecordError]]:
-    """Attach the new dropdown options each change would create; set aside unknown custom keys."""
+    """Attach the new dropdown options each change would create, and whether its file set opts
+    in to all of them (`folder_allows`: each record's .reconciler.yaml setting); set aside
+    unknown custom keys."""
     kept: list[Change] = []
     errors: list[RecordError] = []
     for change in changes:
+        record = desired[change.id]
         unknown = unknown_custom_keys(change.patch, catalogue)
         if unknown:
-            errors.append(_unknown_keys(desired[change.id], unknown, catalogue))
+            errors.append(_unknown_keys(record, unknown, catalogue))
             continue
-        kept.append(dataclasses.replace(change, new_options=new_options(change.patch, catalogue)))
+        options = new_options(change.patch, catalogue)
+        allow = allowed_keys(record.data, (folder_allows or {}).get(change.id, False))
+        opted_in = bool(options) and all(covers(allow, o.field) for o in options)
+        kept.append(dataclasses.replace(change, new_options=options, allow_new_options=opted_in))
     return kept, errors
 
 
@@ -307,3 +327,9 @@ def assemble(
         files=dict(files),
         notes=tuple(notes),
     )
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"allow_new_options must be true or false, not {value!r}")
+    return value

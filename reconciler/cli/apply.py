@@ -10,6 +10,8 @@ from pathlib import Path
 import click
 
 from reconciler.apply import ApplyReport, Outcome
+from reconciler.authoring import record_allows
+from reconciler.cli.catalogue import live_differs_note
 from reconciler.cli.common import (
     api_options,
     check_files_unchanged,
@@ -133,9 +135,17 @@ def command(
                 plan, live = saved, None
             else:
                 result = await compute_plan(
-                    client, records, state, files=files, send_required=send_required
+                    client,
+                    records,
+                    state,
+                    files=files,
+                    send_required=send_required,
+                    folder_allows=record_allows((r.id, r.file) for r in records),
                 )
                 plan, live = result.plan, result.live.records
+                note = live_differs_note(directory, result.catalogue)
+                if note is not None:
+                    click.echo(note, err=True)
                 click.echo(render(plan, "text", color=color_for(sys.stdout)), nl=False)
                 if not plan.changes:
                     return plan, None

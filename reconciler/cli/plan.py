@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from reconciler.authoring import record_allows
+from reconciler.cli.catalogue import live_differs_note
 from reconciler.cli.common import (
     api_options,
     color_for,
@@ -74,14 +76,24 @@ def command(
     records = select(records, targets)
     state = load_state(state_path, client_settings)
 
+    allows = record_allows((r.id, r.file) for r in records)
+
     async def go(_stop: asyncio.Event) -> PlanRun:
         async with ApiClient(client_settings) as client:
             return await compute_plan(
-                client, records, state, files=files, send_required=send_required
+                client,
+                records,
+                state,
+                files=files,
+                send_required=send_required,
+                folder_allows=allows,
             )
 
     result, _ = run(go)
     plan = result.plan
+    note = live_differs_note(directory, result.catalogue)
+    if note is not None:
+        click.echo(note, err=True)
     shown = render(plan, fmt, masked=not no_mask, color=color_for(sys.stdout))
     if out is not None:
         write_text(out, shown if fmt == "json" else render(plan, "json"))

@@ -34,7 +34,12 @@ def _details(change: Change, masked: bool) -> str:
         *[_field_row(f, masked) for f in change.fields],
     ]
     if change.new_options:
-        lines += ["", "New dropdown options (created only with `--allow-new-options`):", ""]
+        why = (
+            "allowed by the file's `allow_new_options`"
+            if change.allow_new_options
+            else "created only with `--allow-new-options`"
+        )
+        lines += ["", f"New dropdown options ({why}):", ""]
         lines += [f"- <code>{cell(o.field)}</code>: {code(o.value)}" for o in change.new_options]
     return "\n".join([*lines, "", "</details>", ""])
 

@@ -17,9 +17,10 @@ def _change_lines(change: Change, style: Style) -> list[str]:
     head = f"  {style('~', 'update')} {change.id} {style(format_value(change.title), 'bold')}"
     lines = [f"{head} ({terminal(change.file)})"]
     lines += [_field_line(f) for f in change.fields]
+    allowed = " (the file allows it)" if change.allow_new_options else ""
     lines += [
         f"      {style('+', 'new')} new dropdown option {terminal(o.field)}: "
-        f"{format_value(o.value)}"
+        f"{format_value(o.value)}{allowed}"
         for o in change.new_options
     ]
     return lines
@@ -58,10 +59,17 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         for error in plan.errors:
             lines += _error_lines(error, style)
         lines.append("")
-    if plan.new_options:
+    unapproved = len(plan.unapproved_options)
+    if unapproved:
         lines += [
-            f"{len(plan.new_options)} new dropdown option(s) would be created: "
+            f"{unapproved} new dropdown option(s) would be created: "
             "apply needs --allow-new-options.",
+            "",
+        ]
+    if len(plan.new_options) > unapproved:
+        lines += [
+            f"{len(plan.new_options) - unapproved} new dropdown option(s) would be created as "
+            "the files allow (allow_new_options).",
             "",
         ]
     lines += [f"Note: {terminal(note)}" for note in plan.notes]
