@@ -38,6 +38,7 @@ from reconciler.plan import (
     assemble,
     check_catalogue,
     diff_all,
+    recheck_opt_in,
 )
 from reconciler.protocol import Api
 from reconciler.saved_plan import check_saved_change
@@ -140,7 +141,11 @@ class ApplyOptions:
 
 
 async def verify_saved_plan(
-    client: Api, plan: Plan, state: State, desired: Sequence[DesiredRecord]
+    client: Api,
+    plan: Plan,
+    state: State,
+    desired: Sequence[DesiredRecord],
+    folder_allows: Mapping[int, AllowNew] | None = None,
 ) -> tuple[list[Change], list[Outcome], LiveSnapshot]:
     """Re-read the planned records and rebuild each PATCH: the changes to send, and the rest.
 
@@ -177,6 +182,9 @@ async def verify_saved_plan(
             held.append(verdict)
         else:
             fresh.append(verdict)
+    if any(c.allow_new_options for c in fresh):  # one request, only for a plan that opts in
+        catalogue = Catalogue.from_api(await client.properties())
+        fresh = recheck_opt_in(fresh, by_id, catalogue, folder_allows)
     return fresh, held, snapshot
 
 
@@ -189,6 +197,7 @@ async def run_apply(
     live: Mapping[int, Mapping[str, Any]] | None,
     stop: asyncio.Event,
     desired: Sequence[DesiredRecord] = (),
+    folder_allows: Mapping[int, AllowNew] | None = None,
     on_outcome: Callable[[Outcome], None] = lambda _: None,
 ) -> ApplyReport:
     """Apply a plan. `live` is the snapshot the plan was just computed from; None for a saved
@@ -206,7 +215,9 @@ async def run_apply(
     stale: list[Outcome] = []
     changes = list(plan.changes)
     if live is None:
-        changes, stale, snapshot = await verify_saved_plan(client, plan, state, desired)
+        changes, stale, snapshot = await verify_saved_plan(
+            client, plan, state, desired, folder_allows
+        )
         live = snapshot.records
         check_guards(
             replace(plan, changes=tuple(changes)),

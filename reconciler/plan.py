@@ -309,6 +309,27 @@ def check_catalogue(
     return kept, errors
 
 
+def recheck_opt_in(
+    changes: Sequence[Change],
+    desired: Mapping[int, DesiredRecord],
+    catalogue: Catalogue,
+    folder_allows: Mapping[int, AllowNew] | None = None,
+) -> list[Change]:
+    """For a saved plan: a change keeps `allow_new_options` only if the verified file (and its
+    folder's setting) still covers every new option its rebuilt PATCH would create, as found in
+    the live catalogue. A plan file claims nothing here that the reviewed files do not say."""
+    out = []
+    for change in changes:
+        if change.allow_new_options and change.id in desired:
+            options = new_options(change.patch, catalogue)
+            folder = (folder_allows or {}).get(change.id, False)
+            allow = allowed_keys(desired[change.id].data, folder)
+            opted_in = bool(options) and all(covers(allow, o.field) for o in options)
+            change = dataclasses.replace(change, new_options=options, allow_new_options=opted_in)
+        out.append(change)
+    return out
+
+
 def assemble(
     changes: Sequence[Change],
     errors: Sequence[RecordError],

@@ -127,6 +127,7 @@ def command(
             click.echo(render(saved, "text", color=color_for(sys.stdout)), nl=False)
             confirm(len(saved.changes))
     records = select(records, targets)
+    allows = record_allows((r.id, r.file) for r in records)
     progress = sys.stderr.isatty()
 
     async def go(stop: asyncio.Event) -> tuple[Plan, ApplyReport | None]:
@@ -140,7 +141,7 @@ def command(
                     state,
                     files=files,
                     send_required=send_required,
-                    folder_allows=record_allows((r.id, r.file) for r in records),
+                    folder_allows=allows,
                 )
                 plan, live = result.plan, result.live.records
                 note = live_differs_note(directory, result.catalogue)
@@ -174,6 +175,7 @@ def command(
                     live=live,
                     stop=stop,
                     desired=records,
+                    folder_allows=allows,
                     on_outcome=on_outcome,
                 )
             return plan, report

@@ -98,3 +98,20 @@ def test_plan_says_when_the_live_catalogue_differs_from_the_file(make_world: Any
         "note: the live catalogue differs from " in err
         and "schemas/catalogue.json (1 changed); this plan was checked against the live one." in err
     )
+
+
+def test_a_saved_plan_cannot_claim_an_opt_in_the_files_do_not_make(make_world: Any) -> None:
+    world = make_world([record(1)], [record(1, custom={"roof_type": "Slate"})])
+    planfile = world.dir.parent / "plan.json"
+    world.plan("--out", str(planfile))
+    data = json.loads(planfile.read_text())
+    data["changes"][0]["allow_new_options"] = True
+    data["changes"][0]["new_options"] = []  # hiding the option does not help either
+    del data["checksum"]  # a checksum proves nothing: anyone can recompute it
+    planfile.write_text(json.dumps(data))
+    args = ("--dir", str(world.dir), "--state", str(world.state), "--auto-approve")
+    code, _, err = world.run("apply", str(planfile), *args)
+    assert code == ExitCode.ERROR
+    assert 'records whose files do not allow them all: custom.roof_type="Slate"' in err
+    assert world.patches() == []
+    assert world.live(1)["custom"].get("roof_type") != "Slate"
