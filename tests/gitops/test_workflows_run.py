@@ -199,3 +199,36 @@ def test_a_drift_run_that_cannot_read_fails(gitops: GitOps) -> None:
     step = job.step("Report drift")
     assert step.code == 1 and step.outputs == {}
     assert "not-the-key-0123456789" not in step.stdout + step.stderr
+
+
+def test_catalogue_drift_joins_the_drift_issue(gitops: GitOps) -> None:
+    assert gitops.runner.run_job(APPLY, "apply").ok
+    clean = gitops.runner.run_job(DRIFT, "drift")
+    assert clean.step("Report drift").outputs == {"drift": "false"}
+    assert "Catalogue drift" not in clean.summary
+    items = properties()["opportunity"]
+    for item in items:
+        if item["keyName"] == "roof_type":
+            item["keyName"] = "roof_material"  # an admin renames a property in Coperniq
+    httpx.put(
+        f"{gitops.sandbox.base_url}/_sandbox/properties",
+        json=items,
+        headers={"x-api-key": gitops.sandbox.api_key},
+    ).raise_for_status()
+    job = gitops.runner.run_job(DRIFT, "drift")
+    assert job.ok, [(s.name, s.stderr) for s in job.steps]
+    assert job.step("Report drift").outputs == {"drift": "true"}
+    report = (gitops.work / "drift.md").read_text(encoding="utf-8")
+    assert "No drift: the live opportunities match the files." in report
+    assert "## Catalogue drift" in report
+    assert (
+        "- `~` custom.roof_type renamed to custom.roof_material (same label 'Roof Type')" in report
+    )
+    assert job.summary == report
+
+
+def test_a_catalogue_check_that_cannot_read_fails_the_run(gitops: GitOps) -> None:
+    (gitops.work / "schemas/catalogue.json").write_text("not json")
+    job = gitops.runner.run_job(DRIFT, "drift")
+    assert not job.ok
+    assert job.step("Report drift").code == 1
