@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.catalogue import Catalogue
-from reconciler.catalogue_check import ALLOW_KEY, AllowNew, Finding, allowed_keys, check
+from reconciler.catalogue_check import ALLOW_KEY, AllowNew, Finding, Rules, check
 from reconciler.catalogue_file import CATALOGUE_FILE, read
 from reconciler.errors import LoadError, SettingsError
 from reconciler.loader import load_file
@@ -32,7 +32,7 @@ SETTINGS_FILE = ".reconciler.yaml"
 class FolderRules:
     """The rules for the files of one folder."""
 
-    catalogue: Catalogue | None
+    catalogue: Rules | None
     catalogue_path: str | None
     allow: AllowNew
 
@@ -47,7 +47,7 @@ class Authoring:
         rules = self.folders.get(str(path.parent))
         if rules is None or rules.catalogue is None:
             return []
-        return check(data, rules.catalogue, allowed_keys(data, rules.allow))
+        return check(data, rules.catalogue, rules.allow)
 
     def catalogues(self) -> list[str]:
         return sorted({r.catalogue_path for r in self.folders.values() if r.catalogue_path})
@@ -122,8 +122,8 @@ def build(
     """The rules for every folder among `files`. `catalogue` overrides the walk for all."""
 
     @cache
-    def load(path: Path) -> Catalogue:
-        return read(path)
+    def load(path: Path) -> Rules:
+        return Rules(read(path))
 
     folders: dict[str, FolderRules] = {}
     for folder in {f.parent for f in files}:

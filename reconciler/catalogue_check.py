@@ -21,7 +21,14 @@ from typing import Any
 from reconciler.catalogue import Catalogue, Property
 from reconciler.catalogue_file import sorted_options
 from reconciler.loader import Key, format_field
-from reconciler.property_types import Kind, check_value, has_options, kind_of, takes_list
+from reconciler.property_types import (
+    Kind,
+    check_value,
+    has_options,
+    is_date,
+    kind_of,
+    takes_list,
+)
 
 ALLOW_KEY = "allow_new_options"
 _PULL = "if the property was just created in Coperniq, run `reconciler catalogue pull`"
@@ -149,23 +156,80 @@ def _describe(value: Any) -> str:
     return "a mapping"
 
 
-def check(data: Mapping[str, Any], catalogue: Catalogue, allow: AllowNew) -> list[Finding]:
-    """Every catalogue problem of one file's data (already parsed; shape-checked or not)."""
+_Rule = tuple[Kind | None, bool, frozenset[str]]  # kind, takes a list, options
+
+
+class Rules:
+    """A catalogue prepared for checking many files: each property's kind worked out once.
+
+    Plain data (it travels to the validate workers). A value that fits its property is
+    settled by a few type tests and set lookups; only a problem takes the slow path that words it.
+    """
+
+    __slots__ = ("catalogue", "rules")
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self.rules: dict[str, _Rule] = {}
+        for key, prop in catalogue.custom.items():
+            kind = kind_of(prop.type)
+            many = kind is not None and takes_list(kind, prop.multiple)
+            self.rules[key] = (kind, many, prop.options)
+
+    def __getstate__(self) -> Catalogue:
+        return self.catalogue
+
+    def __setstate__(self, catalogue: Catalogue) -> None:
+        self.__init__(catalogue)  # type: ignore[misc]
+
+
+def _fits(rule: _Rule, value: Any) -> bool:
+    """The fast path: whether a non-null value surely has no problem (False: look closer)."""
+    kind, many, options = rule
+    t = type(value)
+    if kind is Kind.TEXT:
+        return t is str
+    if kind is Kind.NUMBER:
+        return t is int or t is float
+    if kind is Kind.BOOLEAN:
+        return t is bool
+    if many:
+        return t is list and all(type(v) is str and v in options for v in value)
+    if kind is Kind.DATE:
+        return t is str and is_date(value)
+    return t is str and value in options
+
+
+def check(
+    data: Mapping[str, Any], catalogue: Catalogue | Rules, folder_allows: AllowNew = False
+) -> list[Finding]:
+    """Every catalogue problem of one file's data (already parsed; shape-checked or not).
+
+    `folder_allows` is the folder's `.reconciler.yaml` setting; the file's own
+    `allow_new_options` widens it.
+    """
+    prepared = catalogue if isinstance(catalogue, Rules) else Rules(catalogue)
+    cat = prepared.catalogue
     found: list[Finding] = []
     custom = data.get("custom")
-    if isinstance(custom, Mapping):
+    if type(custom) is dict:
+        rules = prepared.rules
         for key, value in custom.items():
-            prop = catalogue.custom.get(key)
-            if prop is None:
-                found.append(_unknown_key(key, catalogue))
-            else:
-                found.extend(_check_custom(key, value, prop, allow))
+            rule = rules.get(key)
+            if rule is None:
+                found.append(_unknown_key(key, cat))
+            elif value is not None and rule[0] is not None and not _fits(rule, value):
+                allow = allowed_keys(data, folder_allows)
+                found.extend(_check_custom(key, value, cat.custom[key], allow))
     trades = data.get("trades")
-    if catalogue.trades is not None and isinstance(trades, list):
-        found.extend(_check_options(("trades",), "trades", trades, catalogue.trades, allow))
+    if cat.trades is not None and type(trades) is list:
+        options = cat.trades.options
+        if not all(type(t) is not str or t in options for t in trades):
+            allow = allowed_keys(data, folder_allows)
+            found.extend(_check_options(("trades",), "trades", trades, cat.trades, allow))
     own = data.get(ALLOW_KEY)
-    if isinstance(own, list):
-        found.extend(_check_allow_list(own, catalogue))
+    if type(own) is list:
+        found.extend(_check_allow_list(own, cat))
     return found
 
 

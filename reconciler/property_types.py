@@ -73,7 +73,7 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _is_date(value: object) -> bool:
+def is_date(value: object) -> bool:
     if not isinstance(value, str) or not _DATE(value):
         return False
     try:
@@ -90,7 +90,7 @@ def check_value(kind: Kind, multiple: bool, value: Any) -> Mismatch | None:
     if kind is Kind.NUMBER:
         return None if _is_number(value) else Mismatch("a number (unquoted, e.g. 7.6)")
     if kind is Kind.DATE:
-        ok = _is_date(value)
+        ok = is_date(value)
         return None if ok else Mismatch("a calendar date, YYYY-MM-DD (e.g. 2026-02-03)")
     if kind is Kind.BOOLEAN:
         return None if isinstance(value, bool) else Mismatch("true or false")

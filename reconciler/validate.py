@@ -14,7 +14,7 @@ import json
 import multiprocessing
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -119,13 +119,18 @@ PARALLEL_FROM = 1000
 _Checked = tuple[Document | None, list[Problem]]
 
 
-def load_desired(paths: Sequence[Path], authoring: Authoring | None = None) -> Desired:
+def load_desired(
+    paths: Sequence[Path],
+    authoring: Authoring | Callable[[list[Path]], Authoring] | None = None,
+) -> Desired:
     """Read, load and check every file under `paths`. Raises only for a path that holds nothing.
 
-    With `authoring` (validate, when a catalogue file exists), files are also checked offline
-    against their company's catalogue.
+    With `authoring` (validate: the rules, or a function from the files found to the rules),
+    files are also checked offline against their company's catalogue.
     """
     files = discover(paths)
+    if callable(authoring):
+        authoring = authoring(files)
     loaded: list[Document] = []
     problems: list[Problem] = []
     warnings: list[Problem] = []

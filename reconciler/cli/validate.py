@@ -17,7 +17,7 @@ import click
 from reconciler import authoring
 from reconciler.cli.common import resolve_format
 from reconciler.errors import EXIT_CODES_HELP, ExitCode
-from reconciler.validate import Desired, discover, format_problems, load_desired, summary, to_json
+from reconciler.validate import Desired, format_problems, load_desired, summary, to_json
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -84,13 +84,17 @@ def command(
     warnings alone exit 0.
     """
     chosen = list(paths) or [DEFAULT_PATH]
-    rules = authoring.build(
-        discover(chosen), catalogue=catalogue, allow_new_options=allow_new_options
-    )
-    desired = load_desired(chosen, rules)
+    used: list[authoring.Authoring] = []
+
+    def rules_for(files: list[Path]) -> authoring.Authoring:
+        rules = authoring.build(files, catalogue=catalogue, allow_new_options=allow_new_options)
+        used.append(rules)
+        return rules
+
+    desired = load_desired(chosen, rules_for)
     fmt = resolve_format(output_format)
     if fmt == "json":
-        click.echo(to_json(desired, rules.catalogues()), nl=False)
+        click.echo(to_json(desired, used[0].catalogues() if used else []), nl=False)
         click.echo(summary(desired), err=True)
     else:
         echo_problems(desired, fmt)
