@@ -14,12 +14,12 @@ options. Renderers for text and Markdown (values HTML-escaped in Markdown) live 
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler.catalogue import Catalogue, Property
 from reconciler.catalogue_file import sorted_options
+from reconciler.escape import markdown as esc
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,19 +168,18 @@ def used_keys_note(diff: CatalogueDiff, usage: Mapping[str, list[str]]) -> list[
 
 
 def render_markdown(diff: CatalogueDiff, source: str, notes: Sequence[str] = ()) -> str:
-    """The catalogue section of the drift issue; `notes` are extra paragraphs (plain text)."""
+    """The catalogue section of the drift issue; `notes` are extra paragraphs (plain text).
 
-    def esc(text: str) -> str:
-        return html.escape(text, quote=False).replace("`", "&#96;")
-
+    Every piece of text is escaped for Markdown (names and options come from the server), so no
+    code spans: an entity inside one would show as typed."""
     lines = ["## Catalogue drift", ""]
     if diff:
         lines += [
-            f"The live property catalogue differs from `{esc(source)}` ({diff.counts()}):",
+            f"The live property catalogue differs from {esc(source)} ({diff.counts()}):",
             "",
         ]
     for line in diff_lines(diff):
-        lines.append(f"- `{esc(line.strip()[:1])}` {esc(line.strip()[2:])}")
+        lines.append(f"- {esc(line.strip())}")
     for note in notes:
         lines += ["", esc(note)]
     lines += [

@@ -208,8 +208,9 @@ def test_check_writes_markdown_for_the_drift_issue(
     assert code == ExitCode.ERROR
     assert (tmp_path / "cat.md").read_text() == (
         "## Catalogue drift\n\n"
-        "The live property catalogue differs from `schemas/catalogue.json` (1 changed):\n\n"
-        "- `~` custom.hoa_approval: options added: '&lt;b&gt;approved&lt;/b&gt;'\n\n"
+        "The live property catalogue differs from schemas/catalogue.json (1 changed):\n\n"
+        "- &#126; custom.hoa&#95;approval: options added: "
+        "&#x27;&lt;b&gt;approved&lt;/b&gt;&#x27;\n\n"
         "Run `reconciler catalogue pull`, review and commit the files it rewrites, and fix the "
         "opportunity files that use a removed or renamed key.\n"
     )

@@ -222,7 +222,8 @@ def test_catalogue_drift_joins_the_drift_issue(gitops: GitOps) -> None:
     assert "No drift: the live opportunities match the files." in report
     assert "## Catalogue drift" in report
     assert (
-        "- `~` custom.roof_type renamed to custom.roof_material (same label 'Roof Type')" in report
+        "- &#126; custom.roof&#95;type renamed to custom.roof&#95;material &#40;same label "
+        "&#x27;Roof Type&#x27;&#41;" in report
     )
     assert job.summary == report
 
