@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -146,7 +147,7 @@ def command(
                 plan, live = result.plan, result.live.records
                 note = live_differs_note(directory, result.catalogue)
                 if note is not None:
-                    click.echo(note, err=True)
+                    plan = dataclasses.replace(plan, notes=(*plan.notes, note))
                 click.echo(render(plan, "text", color=color_for(sys.stdout)), nl=False)
                 if not plan.changes:
                     return plan, None

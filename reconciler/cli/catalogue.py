@@ -28,7 +28,7 @@ from reconciler.catalogue_diff import (
 from reconciler.cli.common import api_options, run, settings, write_text
 from reconciler.client import ApiClient
 from reconciler.errors import EXIT_CODES_HELP, ExitCode, ReconcilerError
-from reconciler.escape import terminal, terminal_block
+from reconciler.escape import terminal_block
 from reconciler.validate import load_desired
 
 _DIR_HELP = "Folder the catalogue and editor schema are written to."
@@ -212,22 +212,22 @@ def _check(
 
 
 def live_differs_note(directory: Path, live: Catalogue | None) -> str | None:
-    """For plan and apply: a note when the live catalogue (read for this plan) is not the file's."""
+    """For plan and apply: a note for the plan (rendered escaped for each surface) when the live
+    catalogue read for it is not the file's."""
     if live is None:
         return None
     try:
         found = file_catalogue(directory)
     except ReconcilerError as e:
-        return f"note: {terminal(e.message)}; this plan was checked against the live catalogue"
+        return f"{e.message}; this plan was checked against the live catalogue"
     if found is None:
         return None
     path, old = found
     diff = compare(old, catalogue_file.loads(catalogue_file.dumps(live), "the live catalogue"))
     if not diff:
         return None
-    shown = terminal(shown_path(path))
     return (
-        f"note: the live catalogue differs from {shown} ({diff.counts()}); this plan "
+        f"the live catalogue differs from {shown_path(path)} ({diff.counts()}); this plan "
         "was checked against the live one. Run `reconciler catalogue pull --check` to see how, and "
         "`reconciler catalogue pull` to update the file, so that validate checks offline what "
         "plan checks."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -92,8 +93,8 @@ def command(
     result, _ = run(go)
     plan = result.plan
     note = live_differs_note(directory, result.catalogue)
-    if note is not None:
-        click.echo(note, err=True)
+    if note is not None:  # shown in every format, the pull-request comment included
+        plan = dataclasses.replace(plan, notes=(*plan.notes, note))
     shown = render(plan, fmt, masked=not no_mask, color=color_for(sys.stdout))
     if out is not None:
         write_text(out, shown if fmt == "json" else render(plan, "json"))

@@ -86,18 +86,21 @@ def test_plan_says_when_the_live_catalogue_differs_from_the_file(make_world: Any
     schemas = world.dir.parent / "schemas"
     schemas.mkdir()
     shutil.copy(ROOT / "schemas/catalogue.json", schemas / "catalogue.json")
-    code, _, err = world.plan()
+    code, out, _ = world.plan()
     assert code == ExitCode.OK
-    assert "note:" not in err
+    assert "Note:" not in out
     catalogue = json.loads((schemas / "catalogue.json").read_text())
     catalogue["custom"]["roof_type"]["options"].remove("Metal")
     (schemas / "catalogue.json").write_text(json.dumps(catalogue))
-    code, _, err = world.plan()
+    code, out, _ = world.plan()
     assert code == ExitCode.OK  # the live catalogue has Metal: the plan checks against it
     assert (
-        "note: the live catalogue differs from " in err
-        and "schemas/catalogue.json (1 changed); this plan was checked against the live one." in err
+        "Note: the live catalogue differs from " in out
+        and "schemas/catalogue.json (1 changed); this plan was checked against the live one." in out
     )
+    markdown = world.plan("--format", "markdown")[1]
+    assert "**Note:** the live catalogue differs from" in markdown
+    assert "the live catalogue differs from" in "".join(world.plan_json()["notes"])
 
 
 def test_a_saved_plan_cannot_claim_an_opt_in_the_files_do_not_make(make_world: Any) -> None:
