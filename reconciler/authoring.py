@@ -19,10 +19,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from reconciler import catalogue_file
 from reconciler.catalogue import Catalogue
 from reconciler.catalogue_check import ALLOW_KEY, AllowNew, Finding, Rules, check
+from reconciler.catalogue_diff import compare
 from reconciler.catalogue_file import CATALOGUE_FILE, read
-from reconciler.errors import LoadError, SettingsError
+from reconciler.errors import LoadError, ReconcilerError, SettingsError
 from reconciler.loader import load_file
 
 SETTINGS_FILE = ".reconciler.yaml"
@@ -154,3 +156,26 @@ def record_allows(records: Iterable[tuple[int, str]]) -> dict[int, AllowNew]:
             by_folder[folder] = settings_allow(folder)
         out[record_id] = by_folder[folder]
     return out
+
+
+def live_differs_note(directory: Path, live: Catalogue | None) -> str | None:
+    """For plan and apply: a note for the plan (rendered escaped for each surface) when the live
+    catalogue read for it is not the file's."""
+    if live is None:
+        return None
+    try:
+        found = file_catalogue(directory)
+    except ReconcilerError as e:
+        return f"{e.message}; this plan was checked against the live catalogue"
+    if found is None:
+        return None
+    path, old = found
+    diff = compare(old, catalogue_file.loads(catalogue_file.dumps(live), "the live catalogue"))
+    if not diff:
+        return None
+    return (
+        f"the live catalogue differs from {_shown(path)} ({diff.counts()}); this plan "
+        "was checked against the live one. Run `reconciler catalogue pull --check` to see how, and "
+        "`reconciler catalogue pull` to update the file, so that validate checks offline what "
+        "plan checks."
+    )

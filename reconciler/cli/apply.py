@@ -11,8 +11,7 @@ from pathlib import Path
 import click
 
 from reconciler.apply import ApplyReport, Outcome
-from reconciler.authoring import record_allows
-from reconciler.cli.catalogue import live_differs_note
+from reconciler.authoring import live_differs_note, record_allows
 from reconciler.cli.common import (
     api_options,
     check_files_unchanged,

@@ -16,7 +16,6 @@ from pathlib import Path
 import click
 
 from reconciler import catalogue_file, company_schema, schema
-from reconciler.authoring import file_catalogue
 from reconciler.catalogue import Catalogue
 from reconciler.catalogue_diff import (
     CatalogueDiff,
@@ -209,26 +208,3 @@ def _check(
             text = "\n".join([heading, *diff_lines(diff), *notes]) + "\n"
         write_text(out, text)
     return ExitCode.ERROR
-
-
-def live_differs_note(directory: Path, live: Catalogue | None) -> str | None:
-    """For plan and apply: a note for the plan (rendered escaped for each surface) when the live
-    catalogue read for it is not the file's."""
-    if live is None:
-        return None
-    try:
-        found = file_catalogue(directory)
-    except ReconcilerError as e:
-        return f"{e.message}; this plan was checked against the live catalogue"
-    if found is None:
-        return None
-    path, old = found
-    diff = compare(old, catalogue_file.loads(catalogue_file.dumps(live), "the live catalogue"))
-    if not diff:
-        return None
-    return (
-        f"the live catalogue differs from {shown_path(path)} ({diff.counts()}); this plan "
-        "was checked against the live one. Run `reconciler catalogue pull --check` to see how, and "
-        "`reconciler catalogue pull` to update the file, so that validate checks offline what "
-        "plan checks."
-    )
