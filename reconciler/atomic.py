@@ -11,10 +11,12 @@ itself survives a power cut).
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 from reconciler.errors import WriteError
+from reconciler.regular import refuse_special
 
 
 def write_atomic(
@@ -34,11 +36,15 @@ def write_atomic(
     path = Path(path)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     try:
-        mode: int | None = path.stat().st_mode & 0o7777
+        st_mode = path.stat().st_mode
+        mode: int | None = st_mode & 0o7777
     except FileNotFoundError:
         mode = None
     except OSError as e:
         raise WriteError(path, e) from None
+    else:
+        if not stat.S_ISREG(st_mode):  # a FIFO or device named as an output: never replaced
+            refuse_special(path, what="an output file")
     sync = mode is not None or sync_new
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,8 @@ The tree (in the manner of httpx's `_exceptions.py`: new errors go here, nowhere
     ├── LoadError            a file that is not strict YAML (carries its `Location`)
     ├── FileEditError        a file `adopt` cannot edit safely
     ├── WriteError           an output file that cannot be written
+    ├── NotRegularFile       a FIFO, socket, device or folder where a file is read or written
+    ├── FileTooLarge         a state or plan file over its size cap
     ├── CatalogueFileError   a schemas/catalogue.json that cannot be read
     ├── SettingsError        an opportunities/.reconciler.yaml that cannot be used
     ├── Refused              an apply refused before its first request
@@ -139,6 +141,21 @@ class WriteError(ReconcilerError):
         )
         self.path = path
         self.os_error = os_error
+
+
+class NotRegularFile(ReconcilerError):
+    """A path that names a FIFO, socket, device or folder where reconciler reads or writes a file.
+
+    Raised by `regular` before the path is opened (opening a FIFO blocks forever, reading
+    /dev/zero never ends): the user sees the path, what it is, and which file was expected.
+    """
+
+
+class FileTooLarge(ReconcilerError):
+    """A state or plan file larger than its cap (`regular.STATE_LIMIT`, `regular.PLAN_LIMIT`).
+
+    Raised by `regular.read_regular` from the file's size, before reading it.
+    """
 
 
 class CatalogueFileError(ReconcilerError):

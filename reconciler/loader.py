@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import math
+import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,8 +28,9 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler import holdable
-from reconciler.errors import LoadError, ReconcilerError
+from reconciler.errors import FileTooLarge, LoadError, NotRegularFile, ReconcilerError
 from reconciler.loader_errors import reader_problem, syntax_problem
+from reconciler.regular import describe, read_regular
 
 try:  # libyaml is bundled with PyYAML's wheels; a source build without it has no CParser.
     from yaml._yaml import CParser
@@ -114,20 +116,24 @@ def load_file(path: Path) -> Document:
     """Read and parse one file. Raises `LoadError` with the file's location on any problem."""
     name = str(path)
     try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_BYTES + 1)
+        raw = read_regular(path, what="an opportunity file", limit=MAX_BYTES)
     except FileNotFoundError:
         raise LoadError("no such file", Location(name, 1, 1)) from None
-    except IsADirectoryError:
-        raise LoadError("is a directory, not a file", Location(name, 1, 1)) from None
+    except NotRegularFile:
+        # A FIFO would block validate forever, a device never end: never opened.
+        raise LoadError(
+            f"this is {describe(os.stat(path).st_mode)}, not a regular file; reconciler did "
+            "not open it: remove it from the folder",
+            Location(name, 1, 1),
+        ) from None
     except OSError as e:
         raise LoadError(f"cannot read the file: {e.strerror}", Location(name, 1, 1)) from None
-    if len(raw) > MAX_BYTES:
+    except FileTooLarge:
         raise LoadError(
             f"the file is larger than {MAX_BYTES / 2**20:g} MiB; an opportunity file holds one "
             "record of a few hundred bytes: split it or remove what does not belong",
             Location(name, 1, 1),
-        )
+        ) from None
     data = parse(raw, name)
     return Document(path, data, hashlib.sha256(raw).hexdigest(), raw)
 

@@ -32,6 +32,7 @@ from reconciler.atomic import write_atomic
 from reconciler.errors import ConfigError, WriteError
 from reconciler.fields import WRITE_ONLY
 from reconciler.lock import state_lock
+from reconciler.regular import STATE_LIMIT, read_regular
 from reconciler.state_schema import state_problems
 
 DEFAULT_PATH: Final = Path(".reconciler/state.json")
@@ -77,7 +78,7 @@ class State:
         """The state at `path`; a missing file is an empty state, a corrupt one a ConfigError."""
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = read_regular(path, what="a state file", limit=STATE_LIMIT).decode("utf-8")
         except FileNotFoundError:
             return cls(path)
         except PermissionError as e:

@@ -22,6 +22,7 @@ from reconciler.drift import DriftReport
 from reconciler.engine import compute_drift, select
 from reconciler.errors import ExitCode, ReconcilerError
 from reconciler.escape import terminal, terminal_block
+from reconciler.regular import check_folder
 
 
 def _line(a: Adopted) -> str:
@@ -60,6 +61,9 @@ def command(
             hint="adopt takes the ids of drifted records (`reconciler drift` lists them)",
         )
     records = select(records, ids)
+    for folder in sorted({Path(r.file).parent for r in records}):
+        # Adopt replaces each file through a new file beside it: found before the first write.
+        check_folder(folder, what="the opportunity files adopt rewrites")
     state = load_state(state_path, client_settings)
 
     async def go(_stop: asyncio.Event) -> DriftReport:

@@ -32,6 +32,7 @@ from reconciler.client import ApiClient
 from reconciler.engine import ApplyOptions, compute_plan, run_apply, select
 from reconciler.errors import ExitCode, ReconcilerError
 from reconciler.plan import Plan
+from reconciler.regular import check_writable
 from reconciler.render.apply_report import outcome_line, report_lines
 from reconciler.render.dispatch import Applied, render
 
@@ -107,6 +108,8 @@ def command(
     to what was planned; a record changed in Coperniq since is skipped as stale.
     """
     client_settings = settings(api_url, base_path, concurrency=concurrency)
+    if report_path is not None:  # found before the first PATCH, not after the last
+        check_writable(report_path, what="the apply report (--report)")
     records, files = load_records(directory)
     state = load_state(state_path, client_settings)
     options = ApplyOptions(allow_new_options, max_changes, force, concurrency)

@@ -25,6 +25,7 @@ from reconciler.atomic import write_atomic
 from reconciler.errors import ReconcilerError
 from reconciler.lock import state_lock
 from reconciler.plan import DesiredRecord, Plan
+from reconciler.regular import PLAN_LIMIT, read_regular
 from reconciler.state import State
 from reconciler.validate import format_problems, load_desired
 
@@ -139,7 +140,7 @@ def resolve_format(output_format: str | None) -> str:
 
 def read_plan_file(path: Path) -> Plan:
     try:
-        data: Any = json.loads(path.read_text(encoding="utf-8"))
+        data: Any = json.loads(read_regular(path, what="a plan file", limit=PLAN_LIMIT))
     except OSError as e:
         raise ReconcilerError(f"cannot read plan file {path}: {e.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:

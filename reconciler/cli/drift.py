@@ -23,6 +23,7 @@ from reconciler.client import ApiClient
 from reconciler.drift import DriftReport
 from reconciler.engine import compute_drift
 from reconciler.errors import ExitCode
+from reconciler.regular import check_writable
 from reconciler.render.dispatch import render
 
 
@@ -58,6 +59,8 @@ def command(
     changes nothing, writes no state.
     """
     client_settings = settings(api_url, base_path)
+    if out is not None:  # found now, not after the requests were spent
+        check_writable(out, what="the drift report (--out)")
     records, _ = load_records(directory)
     state = load_state(state_path, client_settings)
 

@@ -34,6 +34,7 @@ from reconciler.importer import (
     write,
 )
 from reconciler.live import read_live
+from reconciler.regular import check_folder
 from reconciler.yamlfile import SCHEMA_FILE, schema_reference
 
 _SHOWN = 10  # skipped files listed by name; the rest are counted
@@ -178,6 +179,9 @@ def command(
         )
     after = parse_instant(updated_after) if updated_after is not None else None
     client_settings = settings(api_url, base_path)
+    # The files are written after every record was read: a --dir that cannot take them is
+    # found before the first request.
+    check_folder(directory, what="the imported files (--dir)")
     state = load_state(state_path, client_settings)
     existing = existing_files(directory)
     schema_ref = schema_reference(directory)

@@ -27,6 +27,7 @@ from reconciler.client import ApiClient
 from reconciler.engine import PlanRun, compute_plan, select
 from reconciler.errors import ExitCode
 from reconciler.plan import Plan
+from reconciler.regular import check_writable
 from reconciler.render.dispatch import render
 
 
@@ -72,6 +73,8 @@ def command(
     with the values this tool last applied (--state).
     """
     client_settings = settings(api_url, base_path)
+    if out is not None:  # found now, not after the requests were spent
+        check_writable(out, what="the plan file (--out)")
     records, files = load_records(directory)
     records = select(records, targets)
     state = load_state(state_path, client_settings)
