@@ -4,6 +4,7 @@ to a major version, and the shape each workflow promises."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -165,3 +166,20 @@ def _hooks() -> list[dict[str, Any]]:
     hooks = yaml.safe_load((PROJECT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert isinstance(hooks, list)
     return hooks
+
+
+def test_pre_commit_validate_hook_checks_the_catalogue_offline(tmp_path: Path) -> None:
+    (hook,) = [h for h in _hooks() if h["id"] == "reconciler-validate"]
+    assert re.search(hook["files"], "schemas/catalogue.json")  # a pulled catalogue re-checks
+    shutil.copytree(PROJECT / "opportunities", tmp_path / "opportunities")
+    shutil.copytree(PROJECT / "schemas", tmp_path / "schemas")
+    path = tmp_path / "opportunities" / "1002-chen-roofing.yaml"
+    path.write_text(path.read_text().replace("roof_type: Tile", "roof_typ: Tile"))
+    command = ["bash", "-c", f'PATH="{VENV_BIN}:$PATH" {hook["entry"]}']
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COPERNIQ_")}
+    bad = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env)
+    assert bad.returncode == 1
+    assert bad.stdout.startswith(
+        "opportunities/1002-chen-roofing.yaml:17:3: custom.roof_typ: unknown custom field "
+        "'roof_typ'; did you mean 'roof_type'?"
+    )
