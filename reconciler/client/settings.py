@@ -8,6 +8,7 @@ The key is kept out of the repr, and no message here quotes it.
 from __future__ import annotations
 
 import ipaddress
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Self
@@ -54,8 +55,12 @@ class ClientSettings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", self.base_url.strip().rstrip("/"))
-        # The URL is named in errors; should someone have pasted the key into it, not that.
-        shown = self.base_url.replace(self.api_key, "***") if self.api_key else self.base_url
+        # The URL is named in errors: only its scheme, host, port and path, and never the key
+        # should someone have pasted it into the path.
+        shown = public_url(self.base_url)
+        if self.api_key:
+            shown = shown.replace(self.api_key, "***")
+        _refuse_secrets(self.base_url, shown)
         url = _parse_url(self.base_url, shown)
         if url.scheme == "http" and not _is_loopback(url.host):
             raise ConfigError(
@@ -110,17 +115,58 @@ class ClientSettings:
         return cls(base_url=url, api_key=key, base_path=base_path or "/opportunities", **overrides)
 
 
+def public_url(raw: str) -> str:
+    """The parts of a URL that may be printed: scheme, host, port and path; never user-info,
+    a query or a fragment (they may hold passwords and tokens)."""
+    try:
+        parts = urllib.parse.urlsplit(raw.strip())
+        port = parts.port
+    except ValueError:
+        return "(an invalid URL)"
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if port is None else f"{host}:{port}"
+    return f"{parts.scheme}://{netloc}{parts.path}" if parts.scheme else "(an invalid URL)"
+
+
+def _refuse_secrets(raw: str, shown: str) -> None:
+    """A URL holding user-info, a query or a fragment: refused, since httpx would send the
+    user-info as Basic credentials and the base URL's query would silently replace each
+    request's own (dropping its path parameters)."""
+    try:
+        parts = urllib.parse.urlsplit(raw)
+    except ValueError:
+        return  # not a URL: _parse_url says so
+    found = [
+        what
+        for what, present in (
+            ("user-info (user:password@)", "@" in parts.netloc),
+            ("a query (?...)", "?" in raw),
+            ("a fragment (#...)", "#" in raw),
+        )
+        if present
+    ]
+    if found:
+        raise ConfigError(
+            f"The API URL {shown} holds {' and '.join(found)}: refused, and not printed. "
+            "The API URL names only scheme, host, port and path.",
+            hint=f"remove it from {API_URL_ENV} / --api-url; the key goes in {API_KEY_ENV} "
+            f"only, never in the URL (e.g. {DEFAULT_API_URL})",
+        )
+
+
 def _parse_url(raw: str, shown: str) -> httpx.URL:
     try:
         url = httpx.URL(raw)
     except httpx.InvalidURL:
         raise ConfigError(
-            f"Invalid API URL {shown!r}.",
+            f"Invalid API URL {shown}.",
             hint=f"set {API_URL_ENV} or --api-url to a URL like {DEFAULT_API_URL}",
         ) from None
     if url.scheme not in ("http", "https") or not url.host:
         raise ConfigError(
-            f"Invalid API URL {shown!r}: it needs https:// and a host.",
+            f"Invalid API URL {shown}: it needs https:// and a host.",
             hint=f"set {API_URL_ENV} or --api-url to a URL like {DEFAULT_API_URL}",
         )
     return url
