@@ -24,7 +24,7 @@ from reconciler.catalogue_diff import (
     render_markdown,
     used_keys_note,
 )
-from reconciler.cli.common import api_options, run, settings, write_text
+from reconciler.cli.common import api_location_options, run, settings, write_text
 from reconciler.client import ApiClient
 from reconciler.errors import EXIT_CODES_HELP, ExitCode, ReconcilerError
 from reconciler.escape import terminal_block
@@ -103,7 +103,7 @@ def _show_diff(diff: CatalogueDiff, directory: Path) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="With --check: write the differences (in --format) to this file when there are any.",
 )
-@api_options
+@api_location_options
 def pull(
     check: bool,
     schemas_dir: Path,
@@ -112,7 +112,6 @@ def pull(
     out: Path | None,
     api_url: str | None,
     base_path: str | None,
-    state_path: Path,
 ) -> int:
     """Read the live property catalogue (one request) and write it to schemas/.
 

@@ -92,8 +92,6 @@ def report_options(markdown_for: str) -> Callable[[F], F]:
 
 def api_options(f: F) -> F:
     """--api-url, --base-path and --state: where the API is and where applied values are kept."""
-    from reconciler.client import BASE_PATHS  # not at the top: `validate` never loads httpx
-
     f = click.option(
         "--state",
         "state_path",
@@ -102,6 +100,13 @@ def api_options(f: F) -> F:
         show_default=True,
         help="State file: the write-only values (status, contacts) this tool last applied.",
     )(f)
+    return api_location_options(f)
+
+
+def api_location_options(f: F) -> F:
+    """--api-url and --base-path, for commands that keep no state (catalogue pull)."""
+    from reconciler.client import BASE_PATHS  # not at the top: `validate` never loads httpx
+
     f = click.option(
         "--base-path",
         type=click.Choice(BASE_PATHS),
