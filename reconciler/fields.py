@@ -82,6 +82,14 @@ MERGED: tuple[str, ...] = tuple(f.name for f in FIELDS.values() if f.merged)
 REQUIRED_ON_PATCH: tuple[str, ...] = tuple(f.name for f in FIELDS.values() if f.required)
 """Sent on every PATCH with --send-required, for servers that enforce the published schema."""
 
+WRITE_ONLY_NAMES = ", ".join(f.name for f in FIELDS.values() if f.write_only)
+"""`status, contacts`: how help texts and messages list the write-only fields."""
+
+REQUIRED_NAMES = " and ".join(
+    filter(None, (", ".join(REQUIRED_ON_PATCH[:-1]), REQUIRED_ON_PATCH[-1]))
+)
+"""`title, address and trades`: how help texts list the fields every file must declare."""
+
 STATUSES: tuple[str, ...] = ("ACTIVE", "ON_HOLD", "CANCELLED", "COMPLETED")
 
 READ_ONLY: frozenset[str] = frozenset(

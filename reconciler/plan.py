@@ -1,6 +1,7 @@
 """The plan: a value holding every change to make, and how it was computed from desired and live.
 
-Pure code. `build_plan` runs the diff over every desired record against its live record and
+Pure code. `diff_all` runs the diff over every desired record against its live record,
+`check_catalogue` sets aside unknown custom keys and notes new dropdown options, and `assemble`
 returns a `Plan`: sorted changes (each with its exact PATCH body), per-record errors (missing,
 archived, unknown custom keys), the request counts, and the digest of every file it read. A plan
 has one stable dict form (`format_version` "1", documented in the README), which is what

@@ -30,7 +30,7 @@ from typing import Any, Final
 
 from reconciler.atomic import write_atomic
 from reconciler.errors import ConfigError, WriteError
-from reconciler.fields import WRITE_ONLY
+from reconciler.fields import WRITE_ONLY, WRITE_ONLY_NAMES
 from reconciler.lock import state_lock
 from reconciler.regular import STATE_LIMIT, read_regular
 from reconciler.state_schema import state_problems
@@ -39,7 +39,7 @@ DEFAULT_PATH: Final = Path(".reconciler/state.json")
 FORMAT_VERSION: Final = "1"
 
 _WITHOUT_IT = (
-    "without it, write-only fields (status, contacts) show as 'current value cannot be read' "
+    f"without it, write-only fields ({WRITE_ONLY_NAMES}) show as 'current value cannot be read' "
     "and are sent once more"
 )
 

@@ -23,6 +23,7 @@ import click
 
 from reconciler.atomic import write_atomic
 from reconciler.errors import ReconcilerError
+from reconciler.fields import REQUIRED_NAMES, WRITE_ONLY_NAMES
 from reconciler.lock import state_lock
 from reconciler.plan import DesiredRecord, Plan
 from reconciler.regular import PLAN_LIMIT, read_regular
@@ -66,8 +67,7 @@ def send_required_option(f: F) -> F:
     return click.option(
         "--send-required",
         is_flag=True,
-        help="Add title, address and trades to every PATCH (servers enforcing the published "
-        "schema).",
+        help=f"Add {REQUIRED_NAMES} to every PATCH (servers enforcing the published schema).",
     )(f)
 
 
@@ -98,7 +98,7 @@ def api_options(f: F) -> F:
         type=click.Path(path_type=Path, dir_okay=False),
         default=DEFAULT_STATE,
         show_default=True,
-        help="State file: the write-only values (status, contacts) this tool last applied.",
+        help=f"State file: the write-only values ({WRITE_ONLY_NAMES}) this tool last applied.",
     )(f)
     return api_location_options(f)
 

@@ -23,11 +23,19 @@ from reconciler.client import ApiClient
 from reconciler.drift import DriftReport
 from reconciler.engine import compute_drift
 from reconciler.errors import ExitCode
+from reconciler.fields import WRITE_ONLY_NAMES
 from reconciler.regular import check_writable
 from reconciler.render.dispatch import render
 
 
-@click.command("drift")
+@click.command(
+    "drift",
+    help="Report the live opportunities whose managed fields differ from the files.\n\n"
+    "For each such record: the fields that differ (git value, live value), and when and by whom "
+    "it was last edited, newest first; records that are missing or archived live; and the "
+    f"write-only fields ({WRITE_ONLY_NAMES}), which cannot be checked by reading. Reads the API, "
+    "changes nothing, writes no state.",
+)
 @dir_option
 @report_options("a GitHub issue")
 @click.option(
@@ -51,13 +59,7 @@ def command(
     base_path: str | None,
     state_path: Path,
 ) -> int:
-    """Report the live opportunities whose managed fields differ from the files.
-
-    For each such record: the fields that differ (git value, live value), and when and by whom
-    it was last edited, newest first; records that are missing or archived live; and the
-    write-only fields (status, contacts), which cannot be checked by reading. Reads the API,
-    changes nothing, writes no state.
-    """
+    """`reconciler drift` (its help text lists the write-only fields from the field table)."""
     client_settings = settings(api_url, base_path)
     if out is not None:  # found now, not after the requests were spent
         check_writable(out, what="the drift report (--out)")

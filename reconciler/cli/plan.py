@@ -26,6 +26,7 @@ from reconciler.cli.common import (
 from reconciler.client import ApiClient
 from reconciler.engine import PlanRun, compute_plan, select
 from reconciler.errors import ExitCode
+from reconciler.fields import WRITE_ONLY_NAMES
 from reconciler.plan import Plan
 from reconciler.regular import check_writable
 from reconciler.render.dispatch import render
@@ -39,7 +40,12 @@ def plan_exit_code(plan: Plan, detailed: bool) -> ExitCode:
     return ExitCode.OK
 
 
-@click.command("plan")
+@click.command(
+    "plan",
+    help="Show what apply would change, field by field. Reads the API; changes nothing.\n\n"
+    f"Only the fields a file declares are managed. Write-only fields ({WRITE_ONLY_NAMES}) are "
+    "compared with the values this tool last applied (--state).",
+)
 @dir_option
 @target_option
 @report_options("a pull-request comment")
@@ -67,11 +73,7 @@ def command(
     base_path: str | None,
     state_path: Path,
 ) -> int:
-    """Show what apply would change, field by field. Reads the API; changes nothing.
-
-    Only the fields a file declares are managed. Write-only fields (status, contacts) are compared
-    with the values this tool last applied (--state).
-    """
+    """`reconciler plan` (its help text lists the write-only fields from the field table)."""
     client_settings = settings(api_url, base_path)
     if out is not None:  # found now, not after the requests were spent
         check_writable(out, what="the plan file (--out)")

@@ -89,3 +89,19 @@ def test_updated_at_is_a_string_or_nothing() -> None:
     assert updated_at({"updatedAt": "2026-01-01T00:00:00Z"}) == "2026-01-01T00:00:00Z"
     assert updated_at({"updatedAt": 17}) is None
     assert updated_at({}) is None
+
+
+def test_help_texts_list_the_fields_from_the_table() -> None:
+    from click.testing import CliRunner
+
+    from reconciler.cli import drift, plan
+    from reconciler.fields import REQUIRED_ON_PATCH
+
+    for command in (plan.command, drift.command):
+        text = " ".join(CliRunner().invoke(command, ["--help"], terminal_width=200).output.split())
+        assert f"Write-only fields ({', '.join(sorted(WRITE_ONLY, key=list(FIELDS).index))})" in (
+            text.replace("write-only", "Write-only")
+        )
+        assert "(status, contacts)" in text
+    text = " ".join(CliRunner().invoke(plan.command, ["--help"], terminal_width=200).output.split())
+    assert f"Add {', '.join(REQUIRED_ON_PATCH[:-1])} and {REQUIRED_ON_PATCH[-1]} to every" in text
