@@ -193,7 +193,8 @@ class ApiError(ReconcilerError):
     from scrubbed text, so they never contain the API key. `status` is the HTTP status (None when
     no answer came), `code` and `field` come from the API's `{message, code, field}` body,
     `record_id` is the record the request was about (if any). `retryable` tells the client which
-    ones backoff may cure. During an apply, a failure is reported per record and the run stops.
+    ones backoff may cure. During an apply, a failed PATCH is reported for its record and the
+    others go on; a spent daily quota (`RateLimited`, remaining 0) stops every further PATCH.
     """
 
     retryable: bool = False

@@ -13,7 +13,7 @@ from reconciler.sandbox.config import Faults, SandboxConfig
 from reconciler.sandbox.errors import SandboxError, SeedError
 from reconciler.sandbox.requestlog import LoggedRequest
 from reconciler.sandbox.seed import Seed, generate, load_seed
-from reconciler.sandbox.server import Sandbox, run_sandbox, start_sandbox
+from reconciler.sandbox.server import Sandbox, in_process_sandbox, run_sandbox, start_sandbox
 
 __all__ = [
     "Faults",
@@ -24,6 +24,7 @@ __all__ = [
     "Seed",
     "SeedError",
     "generate",
+    "in_process_sandbox",
     "load_seed",
     "run_sandbox",
     "start_sandbox",

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from reconciler.sandbox.app import build_app
 from reconciler.sandbox.config import Faults, SandboxConfig
@@ -40,8 +41,8 @@ class Sandbox:
     def __init__(
         self,
         runtime: Runtime,
-        server: uvicorn.Server,
-        thread: threading.Thread,
+        server: uvicorn.Server | None,
+        thread: threading.Thread | None,
         base_url: str,
         api_key: str,
     ) -> None:
@@ -91,12 +92,13 @@ class Sandbox:
 
     def wait(self) -> None:
         """Block until the server stops (the CLI waits here for Ctrl-C)."""
-        while self._thread.is_alive():
+        while self._thread is not None and self._thread.is_alive():
             self._thread.join(0.5)
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
         self._rt.service.close()
 
 
@@ -118,9 +120,7 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def start_sandbox(seed: SeedSource = None, config: SandboxConfig | None = None) -> Sandbox:
-    """Load the seed, bind, start serving in a thread; stop with `Sandbox.stop()`."""
-    config = config or SandboxConfig()
+def _runtime(seed: SeedSource, config: SandboxConfig) -> tuple[Runtime, str]:
     api_key = config.api_key or "sbx_" + secrets.token_urlsafe(24)
     service = Service(
         seed if isinstance(seed, Seed) else load_seed(seed),
@@ -137,6 +137,29 @@ def start_sandbox(seed: SeedSource = None, config: SandboxConfig | None = None) 
         log=RequestLog(config.log_limit),
         keys=frozenset((api_key, *config.extra_api_keys)),
     )
+    return runtime, api_key
+
+
+@contextmanager
+def in_process_sandbox(
+    seed: SeedSource = None, config: SandboxConfig | None = None
+) -> Iterator[tuple[Sandbox, ASGIApp]]:
+    """The sandbox's ASGI app with no server or thread, for `httpx.ASGITransport`, and its
+    handle (request log, faults, limits, stored records). Its `base_url` is a placeholder: the
+    transport routes every request to the app."""
+    runtime, api_key = _runtime(seed, config or SandboxConfig())
+    sandbox = Sandbox(runtime, None, None, "http://sandbox.invalid", api_key)
+    try:
+        yield sandbox, build_app(runtime)
+    finally:
+        sandbox.stop()
+
+
+def start_sandbox(seed: SeedSource = None, config: SandboxConfig | None = None) -> Sandbox:
+    """Load the seed, bind, start serving in a thread; stop with `Sandbox.stop()`."""
+    config = config or SandboxConfig()
+    runtime, api_key = _runtime(seed, config)
+    service = runtime.service
     try:
         sock = _bind(config.host, config.port)
     except SandboxError:
