@@ -18,7 +18,7 @@ import pytest
 from reconciler.apply import QUOTA_EXHAUSTED, ApplyReport, Outcome, Status
 from reconciler.client import ApiClient, ClientSettings
 from reconciler.engine import ApplyOptions, PlanRun, compute_plan, run_apply
-from reconciler.errors import ConfigError
+from reconciler.errors import ReconcilerError
 from reconciler.plan import DesiredRecord, Plan
 from reconciler.sandbox import Sandbox, SandboxConfig, generate, in_process_sandbox
 from reconciler.state import State
@@ -132,10 +132,24 @@ def test_a_rejected_patch_fails_its_record_and_the_others_are_applied(world: Wor
 
 
 def test_a_state_file_that_cannot_be_written_stops_before_any_patch(world: World) -> None:
-    (world.tmp / "state.json").mkdir()  # a folder where the file must be written
+    records = desired()
 
-    with pytest.raises(ConfigError, match="state file"):
-        plan_and_apply(world, desired())
+    async def go() -> None:
+        state = world.state()
+        async with world.client() as client:
+            run = await compute_plan(client, records, state, files={})
+            (world.tmp / "state.json").mkdir()  # the state file's place is taken meanwhile
+            await run_apply(
+                client,
+                run.plan,
+                state,
+                ApplyOptions(force=True),
+                live=run.live.records,
+                stop=asyncio.Event(),
+            )
+
+    with pytest.raises(ReconcilerError, match="state file"):
+        asyncio.run(go())
     assert world.patches() == []
 
 
