@@ -35,9 +35,11 @@ from reconciler.client.answers import (
     quota_spent,
     sentence,
 )
+from reconciler.client.network import Permanent, permanent
 from reconciler.client.ratelimit import RateLimiter
 from reconciler.client.settings import API_URL_ENV, ClientSettings
 from reconciler.errors import ApiError, ApiUnreachable, NotFound
+from reconciler.escape import terminal
 
 log = logging.getLogger("reconciler.client")
 
@@ -224,6 +226,9 @@ class ApiClient:
                 response = await self._http.request(method, path, params=params, json=json)
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as e:
                 log.debug("%s: %s", where, type(e).__name__)
+                cause = permanent(e, self._http.base_url.host, f"{API_URL_ENV} / --api-url")
+                if cause is not None:
+                    raise self._unreachable_for_good(where, record_id, cause) from None
                 if isinstance(e, httpx.TimeoutException):
                     detail = f"no answer in time ({type(e).__name__})"
                 else:
@@ -258,6 +263,24 @@ class ApiClient:
                     method, path, "JSON", response.text[:200], record_id=record_id
                 ) from None
         raise self._error(response, where, record_id)
+
+    def _unreachable_for_good(
+        self, where: str, record_id: int | None, cause: Permanent
+    ) -> ApiUnreachable:
+        """A transport failure no retry can cure: said once, without "a rerun converges"."""
+        error = ApiUnreachable(
+            self._scrub(
+                sentence(
+                    record_id,
+                    f"cannot reach the API at {self.settings.base_url} ({where}): "
+                    f"{terminal(cause.reason)}; not retried.",
+                )
+            ),
+            record_id=record_id,
+            hint=cause.hint,
+        )
+        error.retryable = False
+        return error
 
     def _note_limits(self, response: httpx.Response) -> None:
         remaining = int_header(response, "X-RateLimit-Remaining")
