@@ -147,13 +147,14 @@ def test_two_applies_on_one_folder_patch_each_record_once_and_keep_every_value(
 
     from reconciler.sandbox import Faults
 
-    n = 5
+    n = 6
     world = make_world(
         [record(i, value=0) for i in range(1, n + 1)],
         [record(i, value=i, status="ON_HOLD") for i in range(1, n + 1)],
     )
-    # Slow PATCHes keep the first apply busy for at least n x 0.3 s after its first PATCH.
-    world.sandbox.set_faults(Faults(latency=0.3, methods=frozenset({"PATCH"})))
+    # Slow PATCHes keep the first apply busy for at least n x 0.5 s after it has read live: time
+    # enough for the second run to meet the lock even on a loaded machine.
+    world.sandbox.set_faults(Faults(latency=0.5, methods=frozenset({"PATCH"})))
     env = os.environ | {"COPERNIQ_API_URL": world.sandbox.base_url}
     cmd = [
         sys.executable, "-m", "reconciler", "apply", "--dir", str(world.dir),
