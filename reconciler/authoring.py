@@ -64,7 +64,7 @@ def find_catalogue(folder: Path) -> Path | None:
     start = folder.absolute()
     for candidate_root in (start, *start.parents):
         candidate = candidate_root / CATALOGUE_FILE
-        if candidate.is_file():
+        if candidate.exists():  # not only a regular file: anything else is refused, not skipped
             return candidate
     return None
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from reconciler.catalogue import Catalogue, Property
 from reconciler.errors import CatalogueFileError
+from reconciler.regular import read_regular
 
 FORMAT_VERSION = "1"
 CATALOGUE_FILE = Path("schemas/catalogue.json")
@@ -81,9 +82,14 @@ def loads(text: str, source: str) -> Catalogue:
         ) from None
 
 
+LIMIT = 16 * 2**20
+"""A catalogue file is a few kilobytes; anything past 16 MiB is not one."""
+
+
 def read(path: Path) -> Catalogue:
+    """Read a catalogue file (a regular file only: a FIFO or device is refused, never opened)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path, what="a catalogue file", limit=LIMIT).decode("utf-8")
     except UnicodeDecodeError:
         raise CatalogueFileError(f"{path}: not UTF-8 text", hint=_PULL_HINT) from None
     except OSError as e:

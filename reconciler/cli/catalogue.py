@@ -28,6 +28,7 @@ from reconciler.cli.common import api_location_options, run, settings, write_tex
 from reconciler.client import ApiClient
 from reconciler.errors import EXIT_CODES_HELP, ExitCode, ReconcilerError
 from reconciler.escape import terminal_block
+from reconciler.regular import check_writable, read_regular
 from reconciler.validate import load_desired
 
 _DIR_HELP = "Folder the catalogue and editor schema are written to."
@@ -131,6 +132,10 @@ def pull(
             f"{catalogue_path}: no catalogue file to check",
             hint="run `reconciler catalogue pull` and commit what it writes",
         )
+    # Outputs are checked before the request is spent.
+    for path in (out,) if check else (catalogue_path, schema_path):
+        if path is not None:
+            check_writable(path, what="the catalogue files" if not check else "--out")
 
     async def go(_stop: asyncio.Event) -> tuple[Catalogue, int]:
         async with ApiClient(client_settings) as client:
@@ -166,9 +171,11 @@ def pull(
 
 
 def _current(path: Path) -> str | None:
+    """An output's current text, to rewrite it only when it changes (None: absent or unreadable;
+    a FIFO or device is never opened, and the write then refuses it)."""
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return read_regular(path, what="an output", limit=catalogue_file.LIMIT).decode("utf-8")
+    except (OSError, UnicodeDecodeError, ReconcilerError):
         return None
 
 

@@ -251,3 +251,14 @@ def test_the_control_route_refuses_a_malformed_catalogue(sandbox: Sandbox) -> No
     )
     assert response.status_code == 400
     assert response.json()["field"] == "properties[0].keyName"
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_the_request(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "company").write_text("a file where a folder should be")
+    sandbox.clear_log()
+    code, _, err = run(capsys, "catalogue", "pull", "--schemas", "company/schemas")
+    assert code == ExitCode.ERROR
+    assert "cannot write company/schemas/catalogue.json" in err
+    assert sandbox.requests() == []

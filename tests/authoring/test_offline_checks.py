@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -359,3 +360,14 @@ def test_worker_processes_check_the_catalogue_too(
     assert code == ExitCode.ERROR
     assert len(out) == 1
     assert out[0].startswith("opportunities/9999.yaml:6:3: custom.roof_type: 'Slate' is not")
+
+
+def test_a_catalogue_that_is_not_a_regular_file_is_refused_not_opened(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "schemas/catalogue.json").unlink()
+    os.mkfifo(project / "schemas/catalogue.json")  # opening it would block forever
+    write(project, HEAD)
+    code, _, err = validate(capsys)
+    assert code == ExitCode.ERROR
+    assert "schemas/catalogue.json" in err and "not a regular file" in err
