@@ -110,6 +110,7 @@ async def compute_plan(
         requests=RequestCounts(client.requests_sent, 0, client.last_remaining),
         files=files,
         notes=state.notes,
+        api_url=state.api,
     )
     return PlanRun(plan, snapshot, catalogue)
 

@@ -90,6 +90,9 @@ class Plan:
     # What the reader should know once about the whole plan (why write-only values could not
     # be compared, say). Not covered by the checksum: it changes nothing apply does.
     notes: tuple[str, ...] = ()
+    # The API the plan was computed against (`state.api_identity`: scheme, host, port, path).
+    # Not covered by the checksum: it can only make apply refuse the plan.
+    api_url: str | None = None
 
     def __repr__(self) -> str:
         return f"Plan({self.summary()})"
@@ -121,21 +124,25 @@ class Plan:
         return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "format_version": FORMAT_VERSION,
-            "changes": [_change_to_dict(c) for c in self.changes],
-            "errors": [
-                {"id": e.id, "file": e.file, "kind": e.kind.value, "message": e.message}
-                for e in self.errors
-            ],
-            "summary": self.summary(),
-            "requests": {
-                "spent": self.requests.spent,
-                "apply": self.requests.apply,
-                "remaining": self.requests.remaining,
-            },
-            "files": dict(sorted(self.files.items())),
-        } | ({"notes": list(self.notes)} if self.notes else {})
+        return (
+            {
+                "format_version": FORMAT_VERSION,
+                "changes": [_change_to_dict(c) for c in self.changes],
+                "errors": [
+                    {"id": e.id, "file": e.file, "kind": e.kind.value, "message": e.message}
+                    for e in self.errors
+                ],
+                "summary": self.summary(),
+                "requests": {
+                    "spent": self.requests.spent,
+                    "apply": self.requests.apply,
+                    "remaining": self.requests.remaining,
+                },
+                "files": dict(sorted(self.files.items())),
+            }
+            | ({"notes": list(self.notes)} if self.notes else {})
+            | ({"api_url": self.api_url} if self.api_url else {})
+        )
 
     def to_json(self) -> str:
         data = self.to_dict()
@@ -209,6 +216,7 @@ def _plan_from_dict(data: Any) -> Plan:
         ),
         files={str(k): str(v) for k, v in data["files"].items()},
         notes=tuple(str(n) for n in data.get("notes", ())),
+        api_url=str(data["api_url"]) if data.get("api_url") else None,
     )
     checksum = data.get("checksum")
     if checksum is not None and checksum != plan.checksum():
@@ -339,6 +347,7 @@ def assemble(
     requests: RequestCounts,
     files: Mapping[str, str],
     notes: Sequence[str] = (),
+    api_url: str | None = None,
 ) -> Plan:
     """The plan value: changes and errors sorted by record id, the apply cost filled in."""
     return Plan(
@@ -348,6 +357,7 @@ def assemble(
         requests=RequestCounts(requests.spent, len(changes), requests.remaining),
         files=dict(files),
         notes=tuple(notes),
+        api_url=api_url,
     )
 
 

@@ -119,6 +119,12 @@ class State:
             self._bound = api_identity(base_url)
 
     @property
+    def api(self) -> str | None:
+        """The API this run talks to, as `api_identity` names it (None: not bound)."""
+        with self._lock:
+            return self._bound
+
+    @property
     def foreign(self) -> bool:
         """Whether the file's values were recorded against another API than the bound one."""
         with self._lock:

@@ -15,6 +15,7 @@ from reconciler.authoring import live_differs_note, record_allows
 from reconciler.cli.common import (
     api_options,
     check_files_unchanged,
+    check_same_api,
     color_for,
     dir_option,
     is_interactive,
@@ -120,6 +121,7 @@ def command(
                 "--target and --send-required apply when planning, not to a saved plan"
             )
         saved = read_plan_file(planfile)
+        check_same_api(saved, state, planfile)
         check_files_unchanged(saved, files, planfile)
         if not saved.changes:
             click.echo("The saved plan has no changes: nothing to apply.")

@@ -23,6 +23,7 @@ import click
 
 from reconciler.atomic import write_atomic
 from reconciler.errors import ReconcilerError
+from reconciler.escape import terminal
 from reconciler.fields import REQUIRED_NAMES, WRITE_ONLY_NAMES
 from reconciler.lock import state_lock
 from reconciler.plan import DesiredRecord, Plan
@@ -166,6 +167,17 @@ def check_files_unchanged(plan: Plan, files: dict[str, str], path: Path) -> None
         raise ReconcilerError(
             f"the files changed since {path} was planned ({shown}): it no longer describes them",
             hint="make a new plan with `reconciler plan --out FILE` and review it",
+        )
+
+
+def check_same_api(plan: Plan, state: State, path: Path) -> None:
+    """A saved plan applies only to the API it was computed against."""
+    if plan.api_url is not None and state.api is not None and plan.api_url != state.api:
+        raise ReconcilerError(
+            f"{path} was planned against {terminal(plan.api_url)}, but this run talks to "
+            f"{state.api}: nothing was sent",
+            hint="make a new plan against this API with `reconciler plan --out FILE`, or point "
+            "COPERNIQ_API_URL / --api-url at the API the plan was made for",
         )
 
 

@@ -183,3 +183,14 @@ def test_a_record_planned_twice_is_refused(make_world: Any) -> None:
     assert code == ExitCode.ERROR
     assert "changes opportunity 1 2 times" in out
     assert world.patches() == []
+
+
+def test_a_plan_applies_only_to_the_api_it_was_made_against(make_world: Any) -> None:
+    staging = make_world([record(1, value=1)], [record(1, value=2)])
+    planfile = saved_plan(staging)
+    assert json.loads(planfile.read_text())["api_url"] == staging.sandbox.base_url
+    production = make_world([record(1, value=1)])  # same folder, another server
+    code, _, err = apply_saved(production, planfile)
+    assert code == ExitCode.ERROR
+    assert f"planned against {staging.sandbox.base_url}" in err
+    assert production.sandbox.requests() == [] and staging.patches() == []
