@@ -1,13 +1,14 @@
 """Writing desired-state files: fresh ones for `import`, surgical edits for `adopt`.
 
-This module owns how reconciler writes YAML. A fresh file (`dump_document`) starts with the
-schema modeline, lists the fields in canonical order, puts `address` in block style and other
-lists in flow style, writes multi-line text as a literal block, and double-quotes every string
-that a plain scalar would turn into something else, for the strict loader or for a YAML 1.1 reader
-(`no`, `2026-01-15`, `0123`, `1:30`, `1e5`). An edit (`edit_document`) goes through ruamel.yaml's
-round-trip mode, so comments, key order, flow or block style and the quoting of untouched values
-survive. Both check their own output by loading it back with the strict loader: a file whose data
-would differ from what was meant is never written; `atomic.write_atomic` writes it.
+This module owns how reconciler writes YAML. A fresh file (`dump_document`) starts with the schema
+modeline, lists the fields in canonical order, puts `address` in block style and other lists in
+flow style, and styles every string by the one quoting rule (`reconciler.quoting`): multi-line text
+as a literal block, double quotes for anything a YAML 1.1, YAML 1.2 or strict reader would read as
+something else (`no`, `y`, `2026-01-15`, `0123`, `1:30`, `1.2.3`). An edit (`edit_document`) goes
+through ruamel.yaml's round-trip mode, so comments, key order, flow or block style and the quoting
+of untouched values survive. Both check their own output by loading it back with the strict loader:
+a file whose data would differ from what was meant is never written; `atomic.write_atomic` writes
+it.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import itertools
 import os
 import re
 from collections.abc import Mapping
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,6 @@ import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError as RuamelError
-from ruamel.yaml.nodes import ScalarNode as RuamelScalarNode
-from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.scalarstring import (
     DoubleQuotedScalarString,
     LiteralScalarString,
@@ -38,37 +36,16 @@ from reconciler.company_schema import COMPANY_SCHEMA_FILE
 from reconciler.errors import FileEditError, LoadError
 from reconciler.fields import FIELDS, FieldPath
 from reconciler.loader import parse
+from reconciler.quoting import LITERAL, QUOTED, scalar_style
 
 SCHEMA_FILE = Path("schemas/opportunity.schema.json")
 MODELINE = "# yaml-language-server: $schema={}"
 _STR = "tag:yaml.org,2002:str"
 _WIDTH = 4096  # never fold a long line: a folded plain scalar reads back the same but diffs badly
-_YAML11 = yaml.resolver.Resolver()
-_YAML12 = VersionedResolver(version=(1, 2))
 _BLOCK = frozenset(f.name for f in FIELDS.values() if f.block)
 
 
 # --- quoting -------------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=4096)
-def needs_quotes(text: str) -> bool:
-    """Whether `text` written as a plain scalar would be read back as anything but itself.
-
-    Asks every reader that matters: the strict loader (which `validate` and `plan` use), a YAML
-    1.1 resolver (older tools read `no` as false and `2026-01-15` as a date) and a YAML 1.2 one
-    (editors' schema checks read `0123456789` as a number).
-    """
-    if "\n" in text:
-        return False  # written as a literal block, never plain
-    if _YAML11.resolve(ScalarNode, text, (True, False)) != _STR:  # type: ignore[no-untyped-call]
-        return True
-    if str(_YAML12.resolve(RuamelScalarNode, text, (True, False))) != _STR:
-        return True
-    try:
-        return parse(b"v: " + text.encode("utf-8"), "<value>").get("v") != text
-    except LoadError:
-        return True
 
 
 def same_data(a: Any, b: Any) -> bool:
@@ -114,9 +91,7 @@ def _scalar(value: Any) -> ScalarNode:
     if isinstance(value, float):
         return ScalarNode("tag:yaml.org,2002:float", _float_text(value))
     if isinstance(value, str):
-        if "\n" in value:
-            return ScalarNode(_STR, value, style="|")
-        return ScalarNode(_STR, value, style='"' if needs_quotes(value) else None)
+        return ScalarNode(_STR, value, style=scalar_style(value) or None)
     raise TypeError(f"cannot write a {type(value).__name__} value")
 
 
@@ -213,9 +188,10 @@ def _round_trip(text: str) -> YAML:
 def _styled(value: Any, old: Any) -> Any:
     """`value` dressed the way the value it replaces was written, where that still reads back."""
     if isinstance(value, str):
-        if "\n" in value:
+        style = scalar_style(value)
+        if style == LITERAL:
             return LiteralScalarString(value)
-        if needs_quotes(value) or isinstance(old, DoubleQuotedScalarString):
+        if style == QUOTED or isinstance(old, DoubleQuotedScalarString):
             return DoubleQuotedScalarString(value)
         if isinstance(old, SingleQuotedScalarString):
             return SingleQuotedScalarString(value)
@@ -254,7 +230,10 @@ def edit_document(text: str, updates: Mapping[str, Any], name: str) -> str:
                 doc[path.top] = CommentedMap()
                 expected[path.top] = {}
             target, expected_target = doc[path.top], expected[path.top]
-        target[key] = _styled(value, target.get(key))
+        if key in target:
+            target[key] = _styled(value, target[key])
+        else:  # a new key (an id written back, a custom key): styled by the rule too
+            target[_styled(key, None)] = _styled(value, None)
         expected_target[key] = value
     out = io.StringIO()
     rt.dump(doc, out)
