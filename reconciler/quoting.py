@@ -133,6 +133,10 @@ _NEEDS_ESCAPES = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f\x85\u2028\u2029\r\ufeff\ud800-\udfff\ufffe\uffff]"
 ).search
 
+# In flow context: YAML's flow indicators (`,[]{}`), and `:`, `?`, `#`, which PyYAML's emitter
+# never writes plain there while ruamel's (YAML 1.2) does.
+_FLOW_INDICATORS = re.compile(r"[,\[\]{}:?#]").search
+
 _PYYAML = yaml.resolver.Resolver()
 _RUAMEL12 = VersionedResolver(version=(1, 2))
 _STR = "tag:yaml.org,2002:str"
@@ -155,16 +159,25 @@ def _strict_loader_reads(text: str) -> bool:
 
 
 @lru_cache(maxsize=8192)
-def scalar_style(text: str) -> ScalarStyle:
+def scalar_style(text: str, *, flow: bool = False) -> ScalarStyle:
     """How a string must be written so that every reader gives back `text` (see the module).
 
-    `PLAIN` still leaves the emitter free to quote for syntax alone (a trailing blank, `: `, a
-    leading indicator, flow context): every reader reads any quoted scalar as a string.
+    `flow`: the string is an item of a flow list or mapping (`trades: [Solar, HVAC]`), where
+    `,[]{}` end a plain scalar, and `:`, `?` and `#` are read differently by YAML 1.1 readers
+    (an error in some) and YAML 1.2 ones: such strings are quoted there. `PLAIN` still leaves the
+    emitter free to quote for syntax alone; every reader reads a quoted scalar as a string.
     """
     if _NEEDS_ESCAPES(text):
         return QUOTED
+    if flow and _FLOW_INDICATORS(text):
+        return QUOTED
     if "\n" in text:
-        return LITERAL
+        # A blank before a line break or at the end: PyYAML's emitter refuses a literal block
+        # there and ruamel's does not; double quotes make both write the same text.
+        # A flow collection or a key cannot hold a block scalar either. Trailing blank lines
+        # need "keep" chomping (`|+`), after which ruamel's emitter adds a line before a comment.
+        awkward = " \n" in text or text.endswith((" ", "\n\n")) or not text.strip("\n")
+        return QUOTED if flow or awkward else LITERAL
     if (
         not text
         or text != text.strip(" \t")
@@ -176,6 +189,6 @@ def scalar_style(text: str) -> ScalarStyle:
     return PLAIN
 
 
-def needs_quotes(text: str) -> bool:
+def needs_quotes(text: str, *, flow: bool = False) -> bool:
     """Whether `text` must be double-quoted (multi-line text goes in a literal block instead)."""
-    return scalar_style(text) == QUOTED
+    return scalar_style(text, flow=flow) == QUOTED

@@ -19,29 +19,27 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError as RuamelError
-from ruamel.yaml.scalarstring import (
-    DoubleQuotedScalarString,
-    LiteralScalarString,
-    SingleQuotedScalarString,
-)
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.company_schema import COMPANY_SCHEMA_FILE
 from reconciler.errors import FileEditError, LoadError
-from reconciler.fields import FIELDS, FieldPath
+from reconciler.fields import FIELDS, FILE_SETTINGS, KEY, FieldPath
 from reconciler.loader import parse
-from reconciler.quoting import LITERAL, QUOTED, scalar_style
+from reconciler.quoting import LITERAL, PLAIN, QUOTED, scalar_style
 
 SCHEMA_FILE = Path("schemas/opportunity.schema.json")
 MODELINE = "# yaml-language-server: $schema={}"
 _STR = "tag:yaml.org,2002:str"
-_WIDTH = 4096  # never fold a long line: a folded plain scalar reads back the same but diffs badly
+# Never fold a long line: a folded scalar reads back the same but diffs badly, and PyYAML's and
+# ruamel's emitters fold (and place long values) differently, which import and fmt must not.
+WIDTH = 1 << 30
 _BLOCK = frozenset(f.name for f in FIELDS.values() if f.block)
 
 
@@ -81,7 +79,7 @@ class _Dumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
-def _scalar(value: Any) -> ScalarNode:
+def _scalar(value: Any, *, flow: bool = False) -> ScalarNode:
     if value is None:
         return ScalarNode("tag:yaml.org,2002:null", "null")
     if isinstance(value, bool):
@@ -89,13 +87,15 @@ def _scalar(value: Any) -> ScalarNode:
     if isinstance(value, int):
         return ScalarNode("tag:yaml.org,2002:int", str(value))
     if isinstance(value, float):
-        return ScalarNode("tag:yaml.org,2002:float", _float_text(value))
+        return ScalarNode("tag:yaml.org,2002:float", float_text(value))
     if isinstance(value, str):
-        return ScalarNode(_STR, value, style=scalar_style(value) or None)
+        return ScalarNode(_STR, value, style=scalar_style(value, flow=flow) or None)
     raise TypeError(f"cannot write a {type(value).__name__} value")
 
 
-def _float_text(value: float) -> str:
+def float_text(value: float) -> str:
+    """A float as every reader takes it back: `1.0e+20`, not Python's `1e+20` (a string to
+    YAML 1.1, whose floats need a dot)."""
     # YAML 1.1 wants a dot in the mantissa (`1.0e+20`, not Python's `1e+20`); both readers take it.
     text = repr(value)
     mantissa, e, exponent = text.partition("e")
@@ -104,18 +104,19 @@ def _float_text(value: float) -> str:
     return text
 
 
-def _node(value: Any, *, block_lists: bool = False) -> Node:
+def _node(value: Any, *, block_lists: bool = False, flow: bool = False) -> Node:
     if isinstance(value, Mapping):
         return MappingNode(
             "tag:yaml.org,2002:map",
-            [(_scalar(str(k)), _node(v)) for k, v in value.items()],
-            flow_style=False,
+            [(_scalar(str(k), flow=flow), _node(v, flow=flow)) for k, v in value.items()],
+            flow_style=flow,
         )
     if isinstance(value, list):
+        items = flow or not block_lists
         return SequenceNode(
-            "tag:yaml.org,2002:seq", [_node(v) for v in value], flow_style=not block_lists
+            "tag:yaml.org,2002:seq", [_node(v, flow=items) for v in value], flow_style=items
         )
-    return _scalar(value)
+    return _scalar(value, flow=flow)
 
 
 def dump_document(data: Mapping[str, Any], schema_ref: str | None, name: str) -> str:
@@ -125,7 +126,7 @@ def dump_document(data: Mapping[str, Any], schema_ref: str | None, name: str) ->
         [(_scalar(k), _node(v, block_lists=k in _BLOCK)) for k, v in data.items()],
         flow_style=False,
     )
-    body = yaml.serialize(root, Dumper=_Dumper, allow_unicode=True, width=_WIDTH, indent=2)
+    body = yaml.serialize(root, Dumper=_Dumper, allow_unicode=True, width=WIDTH, indent=2)
     head = MODELINE.format(schema_ref) + "\n" if schema_ref else ""
     text = head + body
     _check_reads_back(text, data, name)
@@ -142,6 +143,14 @@ def schema_reference(directory: Path) -> str | None:
             if candidate.is_file():
                 return Path(os.path.relpath(candidate, start)).as_posix()
     return None
+
+
+_TOP_ORDER = {name: i for i, name in enumerate((KEY, *FIELDS, *FILE_SETTINGS))}
+
+
+def canonical_order(key: str) -> int:
+    """Where a top-level key goes: `id`, the field table's order, file settings, then the rest."""
+    return _TOP_ORDER.get(key, len(_TOP_ORDER))
 
 
 # --- edits (adopt) -------------------------------------------------------------------------------
@@ -175,34 +184,55 @@ def _indents(text: str) -> tuple[int, int, int]:
 def _round_trip(text: str) -> YAML:
     rt = YAML(typ="rt")
     rt.preserve_quotes = True
-    rt.width = _WIDTH
+    rt.width = WIDTH
     mapping, sequence, offset = _indents(text)
     rt.indent(mapping=mapping, sequence=sequence, offset=offset)
     # `null`, not an empty value: an adopted "cleared" field should read as cleared.
     rt.representer.add_representer(
         type(None), lambda r, _: r.represent_scalar("tag:yaml.org,2002:null", "null")
     )
+    # ruamel writes 1e20 as `1e+20`, a string to YAML 1.1: floats are written as import writes them.
+    rt.representer.add_representer(
+        float, lambda r, v: r.represent_scalar("tag:yaml.org,2002:float", float_text(v))
+    )
     return rt
 
 
-def _styled(value: Any, old: Any) -> Any:
-    """`value` dressed the way the value it replaces was written, where that still reads back."""
+def styled_string(text: str, *, flow: bool = False) -> str:
+    """`text` dressed for ruamel by the one quoting rule (`flow`: inside a flow collection)."""
+    style = scalar_style(text, flow=flow)
+    if style == LITERAL:
+        return cast(str, LiteralScalarString(text))
+    if style == QUOTED:
+        return cast(str, DoubleQuotedScalarString(text))
+    return text  # plain: the emitter still quotes what YAML's syntax forbids plain
+
+
+def styled_key(text: str, *, flow: bool = False) -> str:
+    """A mapping key by the rule: never a literal block (a key is one line)."""
+    if scalar_style(text, flow=flow) == PLAIN:
+        return text
+    return cast(str, DoubleQuotedScalarString(text))
+
+
+def _styled(value: Any, old: Any, *, flow: bool = False) -> Any:
+    """`value` styled by the one quoting rule; a list keeps the block style of the one it
+    replaces (flow otherwise)."""
     if isinstance(value, str):
-        style = scalar_style(value)
-        if style == LITERAL:
-            return LiteralScalarString(value)
-        if style == QUOTED or isinstance(old, DoubleQuotedScalarString):
-            return DoubleQuotedScalarString(value)
-        if isinstance(old, SingleQuotedScalarString):
-            return SingleQuotedScalarString(value)
-        return value
+        return styled_string(value, flow=flow)
     if isinstance(value, list):
-        seq = CommentedSeq(_styled(v, None) for v in value)
-        if not isinstance(old, CommentedSeq) or old.fa.flow_style():
+        block = not flow and isinstance(old, CommentedSeq) and not old.fa.flow_style()
+        seq = CommentedSeq(_styled(v, None, flow=not block) for v in value)
+        if not block:
             seq.fa.set_flow_style()
         return seq
     if isinstance(value, Mapping):
-        return CommentedMap((k, _styled(v, None)) for k, v in value.items())
+        mapping = CommentedMap(
+            (styled_key(k, flow=flow), _styled(v, None, flow=flow)) for k, v in value.items()
+        )
+        if flow:
+            mapping.fa.set_flow_style()
+        return mapping
     return value
 
 
@@ -232,8 +262,14 @@ def edit_document(text: str, updates: Mapping[str, Any], name: str) -> str:
             target, expected_target = doc[path.top], expected[path.top]
         if key in target:
             target[key] = _styled(value, target[key])
-        else:  # a new key (an id written back, a custom key): styled by the rule too
-            target[_styled(key, None)] = _styled(value, None)
+        else:  # a new key (an id written back, a custom key): where fmt would put it
+            keys = [str(k) for k in target]
+            if target is doc:
+                after = [canonical_order(k) > canonical_order(key) for k in keys]
+            else:
+                after = [k > key for k in keys]
+            position = after.index(True) if True in after else len(keys)
+            target.insert(position, styled_key(key), _styled(value, None))
         expected_target[key] = value
     out = io.StringIO()
     rt.dump(doc, out)

@@ -107,7 +107,8 @@ def test_adopt_writes_live_values_and_keeps_everything_else(repo: Repo) -> None:
         ("Rooftop Solar   # as", "Rooftop Solar + Battery # as"),
         ("[Solar, Electrical]", "[Solar, Electrical, Battery Storage]"),
         ("value: 24850   #", "value: 26100.5 #"),
-        ("0142", "0199"),
+        # the replaced value is quoted by the one rule: this phone needs no quotes
+        ('"+1 512-555-0142"', "+1 512-555-0199"),
         ("financing_type: Loan ", "financing_type: Cash "),
         ("hoa_approval: no", 'hoa_approval: "yes"'),
     ]:
