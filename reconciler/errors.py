@@ -13,6 +13,7 @@ The tree (in the manner of httpx's `_exceptions.py`: new errors go here, nowhere
     ├── DesiredPathError     a --dir/path argument that holds no desired state
     ├── LoadError            a file that is not strict YAML (carries its `Location`)
     ├── FileEditError        a file `adopt` cannot edit safely
+    ├── FormatError          a file `fmt` cannot format without changing its meaning or comments
     ├── WriteError           an output file that cannot be written
     ├── NotRegularFile       a FIFO, socket, device or folder where a file is read or written
     ├── FileTooLarge         a state or plan file over its size cap
@@ -124,6 +125,14 @@ class FileEditError(ReconcilerError):
 
     The user sees the file and why (a construct round-trip editing cannot keep, or an edit that
     would not read back as meant).
+    """
+
+
+class FormatError(ReconcilerError):
+    """A desired-state file `fmt` cannot put in canonical form safely; it is left as it was.
+
+    The user sees the file and why (a comment fmt cannot keep in place, or a result that would
+    not read back as the original: a bug).
     """
 
 

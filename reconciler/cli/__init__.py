@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "drift": "reconciler.cli.drift",
     "import": "reconciler.cli.importer",
     "adopt": "reconciler.cli.adopt",
+    "fmt": "reconciler.cli.fmt",
     "show": "reconciler.cli.show",
     "demo": "reconciler.cli.demo",
     "sandbox": "reconciler.cli.sandbox",

@@ -17,9 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reconciler.loader import parse
 from reconciler.sandbox.catalogue import reference_seed
 from reconciler.yamlfile import dump_document, edit_document
 
@@ -175,6 +177,8 @@ def test_imported_files_read_back_as_live_values_in_every_reader(
     assert "warning" not in result.err.lower(), result.err
     problems = list(_misread_files(repo, corpus_seed))
     assert not problems, "\n".join(problems[:40])
+    checked = repo.run("fmt", "--check")  # import's output is already canonical
+    assert checked.code == 0, checked.out + checked.err
 
 
 def _neutral_file(rid: int) -> str:
@@ -195,12 +199,74 @@ def test_adopted_files_read_back_as_live_values_in_every_reader(
     for record_ in corpus_seed["opportunities"]:
         rid = record_["id"]
         (repo.dir / f"{rid}-neutral.yaml").write_text(_neutral_file(rid), encoding="utf-8")
+    assert repo.run("catalogue", "pull").code == 0  # the corpus's custom keys
     assert repo.run("validate").code == 0
+    assert repo.run("fmt").code == 0  # canonical before, so canonical after: adopt keeps layout
     result = repo.run("adopt")
     assert result.code == 0, result.out + result.err
     assert f"Adopt: {len(CORPUS)} files updated" in result.out
     problems = list(_misread_files(repo, corpus_seed))
     assert not problems, "\n".join(problems[:40])
+    checked = repo.run("fmt", "--check")
+    assert checked.code == 0, checked.out + checked.err
+
+
+class _Messy(yaml.SafeDumper):
+    """Every string single-quoted where it can be (the emitter falls back to double quotes)."""
+
+
+def _single(dumper: yaml.SafeDumper, text: str) -> yaml.Node:
+    # PyYAML writes NEL, LS and PS raw inside single quotes, where readers fold them.
+    style = '"' if re.search("[\x85\u2028\u2029]", text) else "'"
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Messy.add_representer(str, _single)
+_FIELDS = ["id", "title", "address", "trades", "description", "primaryPhone", "custom"]
+
+
+def _messy_file(live: dict[str, Any]) -> str:
+    """The live record as somebody might write it: keys reversed, every string single-quoted,
+    four-space indentation, lines folded at 60 columns, a comment above every field."""
+    out = ["# yaml-language-server: $schema=../schemas/opportunity.schema.json\n"]
+    for key in reversed(_FIELDS):
+        value = live[key]
+        if key == "custom":
+            value = dict(reversed(list(value.items())))
+        out.append(f"# about {key}\n")
+        out.append(
+            yaml.dump(
+                {key: value},
+                Dumper=_Messy,
+                indent=4,
+                width=60,
+                allow_unicode=True,
+                sort_keys=False,
+                default_flow_style=None if key == "address" else False,
+            )
+        )
+    return "".join(out)
+
+
+def test_formatted_files_read_back_as_live_values_in_every_reader(
+    make_repo: Any, corpus_seed: dict[str, Any]
+) -> None:
+    repo = make_repo(corpus_seed)
+    repo.dir.mkdir()
+    for rid, live in _live(repo).items():
+        text = _messy_file(live)
+        assert parse(text.encode("utf-8"), "messy") == {k: live[k] for k in _FIELDS}
+        (repo.dir / f"{rid}-messy.yaml").write_text(text, encoding="utf-8")
+    assert repo.run("fmt", "--check").code == 1
+    result = repo.run("fmt")
+    assert result.code == 0, result.out + result.err
+    assert f"fmt: {len(CORPUS)} files reformatted, 0 unchanged." in result.err
+    problems = list(_misread_files(repo, corpus_seed))
+    assert not problems, "\n".join(problems[:40])
+    for text in repo.files().values():
+        assert all(f"# about {key}\n" in text for key in _FIELDS)
+        assert text.startswith("# yaml-language-server: $schema=")
+    assert repo.run("fmt", "--check").code == 0  # idempotent
 
 
 @pytest.mark.parametrize(
