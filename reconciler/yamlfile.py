@@ -25,7 +25,11 @@ import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError as RuamelError
-from ruamel.yaml.scalarstring import DoubleQuotedScalarString, LiteralScalarString
+from ruamel.yaml.scalarstring import (
+    DoubleQuotedScalarString,
+    LiteralScalarString,
+    PlainScalarString,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.company_schema import COMPANY_SCHEMA_FILE
@@ -205,7 +209,9 @@ def styled_string(text: str, *, flow: bool = False) -> str:
         return cast(str, LiteralScalarString(text))
     if style == QUOTED:
         return cast(str, DoubleQuotedScalarString(text))
-    return text  # plain: the emitter still quotes what YAML's syntax forbids plain
+    # Plain, explicitly: ruamel gives a plain str assigned over a quoted value the old quotes.
+    # The emitter still quotes what YAML's syntax forbids plain at that spot.
+    return cast(str, PlainScalarString(text))
 
 
 def styled_key(text: str, *, flow: bool = False) -> str:
