@@ -120,6 +120,10 @@ def _check_options(
 def _check_custom(key: str, value: Any, prop: Property, allow: AllowNew) -> Iterator[Finding]:
     if value is None:
         return  # null clears the key, whatever its type
+    if isinstance(value, dict) or (
+        isinstance(value, list) and not all(isinstance(v, str) for v in value)
+    ):
+        return  # no property takes that: the schema reports it already, once is enough
     kind = kind_of(prop.type)
     if kind is None:
         return  # a type reconciler cannot judge: never refuse a file over it

@@ -371,3 +371,13 @@ def test_a_catalogue_that_is_not_a_regular_file_is_refused_not_opened(
     code, _, err = validate(capsys)
     assert code == ExitCode.ERROR
     assert "schemas/catalogue.json" in err and "not a regular file" in err
+
+
+def test_a_value_the_schema_refuses_is_reported_once(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(project, HEAD + "custom:\n  utility_company: {a: 1}\n")
+    code, out, _ = validate(capsys)
+    assert code == ExitCode.ERROR
+    assert len(out) == 1
+    assert out[0].startswith("opportunities/7.yaml:6:3: custom.utility_company: a custom value")
