@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from reconciler.diff import field_still_equal, is_readable, live_value
-from reconciler.errors import RateLimited, ReconcilerError, Refused
-from reconciler.fields import MERGED, WRITE_ONLY, is_archived
+from reconciler.errors import RateLimited, ReconcilerError, Refused, ValidationFailed
+from reconciler.fields import MERGED, REQUIRED_ON_PATCH, WRITE_ONLY, is_archived
 from reconciler.plan import Change, Plan
 from reconciler.protocol import Api
 
@@ -114,7 +114,8 @@ def check_guards(
         )
         more = f" and {len(options) - 10} more" if len(options) > 10 else ""
         raise Refused(
-            f"the plan would create {len(options)} new dropdown option(s) in records whose files "
+            f"the plan would create {len(options)} new dropdown "
+            f"{'option' if len(options) == 1 else 'options'} in records whose files "
             f"do not allow them all: {listed}{more}",
             hint="if they are intended, add `allow_new_options: [FIELD]` to the files (reviewed "
             "in the pull request) or rerun with --allow-new-options; otherwise fix the files",
@@ -186,6 +187,27 @@ def write_only_values(patch: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in patch.items() if k in WRITE_ONLY}
 
 
+SEND_REQUIRED_HINT = (
+    "this server requires {names} on every PATCH: rerun the plan and apply with --send-required"
+)
+
+
+def failure_text(error: ReconcilerError, change: Change) -> str:
+    """What to tell about a PATCH the API refused.
+
+    A 400 about a required field (`title`, `address`, `trades`) that the PATCH did not carry
+    comes from a server enforcing the published schema: the fix is --send-required, not the file.
+    """
+    if (
+        isinstance(error, ValidationFailed)
+        and error.field in REQUIRED_ON_PATCH
+        and error.field not in change.patch
+    ):
+        names = ", ".join(REQUIRED_ON_PATCH)
+        return f"{error.message}\n  hint: {SEND_REQUIRED_HINT.format(names=names)}"
+    return str(error)
+
+
 async def apply_changes(
     client: Api,
     changes: list[Change],
@@ -224,7 +246,7 @@ async def apply_changes(
         except ReconcilerError as e:
             if isinstance(e, RateLimited) and e.remaining == 0:
                 quota_spent.set()
-            return Outcome(change.id, change.file, Status.FAILED, str(e))
+            return Outcome(change.id, change.file, Status.FAILED, failure_text(e, change))
         warnings, errors = check_response(change, live.get(change.id), response)
         written = write_only_values(change.patch)
         if written:

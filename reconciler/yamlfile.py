@@ -242,6 +242,21 @@ def _styled(value: Any, old: Any, *, flow: bool = False) -> Any:
     return value
 
 
+def _comment_after_block_header(mapping: CommentedMap, key: str) -> None:
+    """Keep a key's end-of-line comment on the key's line when its value becomes a block.
+
+    ruamel writes a comment that followed a one-line value after the block, on a line of its
+    own; YAML allows it after the `|-` header instead, where the author put it.
+    """
+    item = mapping.ca.items.get(key)
+    if not item or len(item) < 3 or item[2] is None:
+        return
+    text = str(item[2].value).strip()
+    if not text.startswith("#") or "\n" in text:
+        return
+    mapping.ca.items[key] = [item[0], item[1], None, [f"  {text}"]]
+
+
 def edit_document(text: str, updates: Mapping[str, Any], name: str) -> str:
     """`text` with each field of `updates` (`title`, `custom.KEY`) set to its value.
 
@@ -277,6 +292,8 @@ def edit_document(text: str, updates: Mapping[str, Any], name: str) -> str:
             position = after.index(True) if True in after else len(keys)
             target.insert(position, styled_key(key), _styled(value, None))
         expected_target[key] = value
+        if isinstance(target[key], LiteralScalarString):
+            _comment_after_block_header(target, key)
     out = io.StringIO()
     rt.dump(doc, out)
     result = out.getvalue()

@@ -9,6 +9,7 @@ import click
 
 from reconciler.adopt import Adopted, adopt_record
 from reconciler.cli.common import (
+    OpportunityId,
     api_options,
     dir_option,
     load_records,
@@ -23,6 +24,7 @@ from reconciler.engine import compute_drift, select
 from reconciler.errors import ExitCode, ReconcilerError
 from reconciler.escape import terminal, terminal_block
 from reconciler.regular import check_folder
+from reconciler.render import plural
 
 
 def _line(a: Adopted) -> str:
@@ -33,7 +35,7 @@ def _line(a: Adopted) -> str:
 
 
 @click.command("adopt")
-@click.argument("ids", nargs=-1, type=click.IntRange(min=1), metavar="[ID]...")
+@click.argument("ids", nargs=-1, type=OpportunityId(), metavar="[ID]...")
 @dir_option
 @api_options
 @with_state_lock("adopt")
@@ -88,9 +90,10 @@ def command(
     changed = [r for r in results if r.fields and not r.error]
     failed = [r for r in results if r.error]
     click.echo(
-        f"Adopt: {len(changed)} files updated ({sum(len(r.fields) for r in changed)} fields), "
+        f"Adopt: {plural(len(changed), 'file')} updated "
+        f"({plural(sum(len(r.fields) for r in changed), 'field')}), "
         f"{len(failed) + len(report.absent)} not adopted, {report.in_sync} already in sync "
-        f"({report.checked} files checked; {report.requests} requests spent)."
+        f"({plural(report.checked, 'file')} checked; {plural(report.requests, 'request')} spent)."
     )
     if changed:
         click.echo("Review the edits with `git diff`, then commit them.")

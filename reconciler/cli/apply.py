@@ -45,7 +45,8 @@ def confirm(count: int) -> None:
             hint="review the plan, then pass --auto-approve (as CI does)",
         )
     answer = click.prompt(
-        f"Apply these changes to {count} opportunities? Only 'yes' is accepted",
+        f"Apply these changes to {count} {'opportunity' if count == 1 else 'opportunities'}? "
+        "Only 'yes' is accepted",
         default="",
         show_default=False,
     )

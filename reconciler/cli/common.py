@@ -52,11 +52,31 @@ def dir_option(f: F) -> F:
     )(f)
 
 
+class OpportunityId(click.ParamType[int]):
+    """An opportunity id: the `id` a file declares, a positive integer."""
+
+    name = "id"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            return value
+        text = str(value).strip()
+        if text.isascii() and text.isdigit() and int(text) >= 1:
+            return int(text)
+        what = "a target" if param is not None and param.name == "targets" else "an id"
+        self.fail(
+            f"{terminal(repr(value))} is not an opportunity id: {what} is the `id` of an "
+            "opportunity file (a positive integer, such as 1001)",
+            param,
+            ctx,
+        )
+
+
 def target_option(f: F) -> F:
     return click.option(
         "--target",
         "targets",
-        type=click.IntRange(min=1),
+        type=OpportunityId(),
         multiple=True,
         metavar="ID",
         help="Only this opportunity id (repeatable). A few targets are read one GET each.",

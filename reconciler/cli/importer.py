@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from reconciler.cli.common import (
+    OpportunityId,
     api_options,
     dir_option,
     load_state,
@@ -137,7 +138,7 @@ def _report(
 @click.option(
     "--id",
     "ids",
-    type=click.IntRange(min=1),
+    type=OpportunityId(),
     multiple=True,
     metavar="ID",
     help="This opportunity (repeatable).",

@@ -118,6 +118,16 @@ def plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def no_changes(unchanged: int, errors: int) -> str:
+    """The line that says there is nothing to apply, never claiming more than was planned."""
+    if not errors:
+        return "No changes: the live opportunities match the files."
+    return (
+        f"No changes to the {plural(unchanged, 'record')} that could be planned; "
+        f"{plural(errors, 'record')} could not be (below)."
+    )
+
+
 def remaining(value: int | None) -> str:
     """The requests left today as shown: a number, or `unknown` before any answer carried it."""
     return "unknown" if value is None else str(value)

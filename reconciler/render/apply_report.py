@@ -12,7 +12,7 @@ from __future__ import annotations
 from reconciler.apply import QUOTA_EXHAUSTED, ApplyReport, Outcome, Status
 from reconciler.escape import terminal, terminal_block
 from reconciler.plan import Plan
-from reconciler.render import cell, prose, remaining, rewritten_text
+from reconciler.render import cell, plural, prose, remaining, rewritten_text
 
 MARKER = "<!-- reconciler-apply -->"
 
@@ -75,7 +75,7 @@ def report_lines(report: ApplyReport) -> list[str]:
 def headline(report: ApplyReport | None, plan: Plan) -> str:
     if report is None:
         if plan.errors:
-            return f"Apply: nothing applied; {len(plan.errors)} record(s) cannot be planned"
+            return f"Apply: nothing applied; {plural(len(plan.errors), 'record')} cannot be planned"
         return "Apply: nothing to do, the live opportunities match the files"
     return (
         f"Apply: {report.count(Status.APPLIED)} applied, {report.count(Status.FAILED)} failed, "

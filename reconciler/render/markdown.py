@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from reconciler.diff import FieldChange
 from reconciler.plan import Change, Plan
-from reconciler.render import UNKNOWN, cell, code, fit, prose, shown
+from reconciler.render import UNKNOWN, cell, code, fit, no_changes, plural, prose, shown
 from reconciler.render.text import requests_line, summary_line
 
 LIMIT = 65_000
@@ -25,7 +25,8 @@ def _field_row(f: FieldChange, masked: bool) -> str:
 def _details(change: Change, masked: bool) -> str:
     lines = [
         "<details>",
-        f"<summary>~ {change.id} {cell(change.title)}: {len(change.fields)} field(s)</summary>",
+        f"<summary>~ {change.id} {cell(change.title)}: "
+        f"{plural(len(change.fields), 'field')}</summary>",
         "",
         f"File: <code>{cell(change.file)}</code>",
         "",
@@ -59,7 +60,7 @@ def render_markdown(plan: Plan, *, masked: bool = True, limit: int = LIMIT) -> s
         errors += [f"- {e.id} <code>{cell(e.file)}</code>: {cell(e.message)}" for e in plan.errors]
         tail = errors + tail
     if not plan.changes:
-        return "\n".join([*head, "No changes: the live opportunities match the files.", *tail])
+        return "\n".join([*head, prose(no_changes(plan.unchanged, len(plan.errors))), *tail])
 
     table = ["| | id | title | file | changed fields |", "| --- | --- | --- | --- | --- |"]
     budget = limit - len("\n".join(head + table + tail)) - 300  # room for the cut notice

@@ -5,7 +5,7 @@ from __future__ import annotations
 from reconciler.diff import FieldChange
 from reconciler.escape import terminal
 from reconciler.plan import Change, Plan, RecordError
-from reconciler.render import UNKNOWN, Style, format_value, remaining, styler
+from reconciler.render import UNKNOWN, Style, format_value, no_changes, plural, remaining, styler
 
 
 def _field_line(f: FieldChange) -> str:
@@ -53,7 +53,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         for change in plan.changes:
             lines += [*_change_lines(change, style), ""]
     else:
-        lines += ["No changes: the live opportunities match the files.", ""]
+        lines += [no_changes(plan.unchanged, len(plan.errors)), ""]
     if plan.errors:
         lines += ["These records cannot be planned:", ""]
         for error in plan.errors:
@@ -62,13 +62,14 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     unapproved = len(plan.unapproved_options)
     if unapproved:
         lines += [
-            f"{unapproved} new dropdown option(s) would be created: "
+            f"{plural(unapproved, 'new dropdown option')} would be created: "
             "apply needs --allow-new-options.",
             "",
         ]
     if len(plan.new_options) > unapproved:
         lines += [
-            f"{len(plan.new_options) - unapproved} new dropdown option(s) would be created as "
+            f"{plural(len(plan.new_options) - unapproved, 'new dropdown option')} would be "
+            "created as "
             "the files allow (allow_new_options).",
             "",
         ]

@@ -42,7 +42,7 @@ def test_an_opt_in_for_one_dropdown_does_not_cover_another(make_world: Any) -> N
     code, _, err = world.apply()
     assert code == ExitCode.ERROR
     assert (
-        "would create 2 new dropdown option(s) in records whose files do not allow them all: "
+        "would create 2 new dropdown options in records whose files do not allow them all: "
         'trades="Pool", custom.roof_type="Slate"' in err
     )
     assert world.patches() == []
