@@ -26,11 +26,21 @@ from reconciler.protocol import Api
 
 class Status(enum.Enum):
     APPLIED = "applied"
+    CREATED = "created"  # a new file's record was created (or bound) and its id written
+    DELETED = "deleted"
+    UNMANAGED = "unmanaged"  # dropped from the state; nothing sent
+    MATCHED = "matched"  # the create matched an existing record: nothing bound
     FAILED = "failed"
     STALE = "stale"  # the live record moved since the plan was made: not sent
     NOT_SENT = "not_sent"  # interrupted (Ctrl-C, daily quota spent) before this record's turn
     ALREADY_APPLIED = "already_applied"  # a saved plan's record already holds what it wants
     REFUSED = "refused"  # a saved plan's PATCH is not the one its files and live values give
+
+
+DONE = frozenset(
+    {Status.APPLIED, Status.ALREADY_APPLIED, Status.CREATED, Status.DELETED, Status.UNMANAGED}
+)
+"""The outcomes of an apply that did what the plan said."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +57,7 @@ class Rewritten:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    id: int
+    id: int | None  # None: a new file whose create did not give it an id
     file: str
     status: Status
     message: str = ""
@@ -71,8 +81,7 @@ class ApplyReport:
     @property
     def ok(self) -> bool:
         return not self.interrupted and all(
-            o.status in (Status.APPLIED, Status.ALREADY_APPLIED) and not o.errors
-            for o in self.outcomes
+            o.status in DONE and not o.errors for o in self.outcomes
         )
 
 
@@ -98,12 +107,13 @@ def check_guards(
     remaining: int | None,
 ) -> None:
     """Refuse, before anything is sent, an apply that should not start."""
-    count = len(plan.changes)
-    managed = count + plan.unchanged + len(plan.errors)
+    count = plan.sending
+    managed = len(plan.changes) + plan.unchanged + len(plan.errors) + len(plan.deletes)
     limit = default_max_changes(managed) if max_changes is None else max_changes
     if count > limit and not force:
         raise Refused(
-            f"the plan changes {count} records, more than the limit of {limit} "
+            f"the plan changes {count} records (creates, updates and deletes), more than the "
+            f"limit of {limit} "
             f"({'10% of the managed records, at least 10' if max_changes is None else 'set'})",
             hint="review the plan, then rerun with --force (or raise --max-changes)",
         )
@@ -227,7 +237,7 @@ async def apply_changes(
     queue: asyncio.Queue[Change] = asyncio.Queue()
     for change in changes:
         queue.put_nowait(change)
-    outcomes: dict[int, Outcome] = {}
+    outcomes: dict[int | None, Outcome] = {}
     # Set when a 429 says the daily quota is spent: every further PATCH would fail the same
     # way (and spend the user's time), so none is started; those in flight finish.
     quota_spent = asyncio.Event()

@@ -23,20 +23,33 @@ from reconciler.apply import (
     Status,
     apply_changes,
     check_guards,
-    write_only_values,
 )
 from reconciler.catalogue import Catalogue, needs_catalogue
 from reconciler.catalogue_check import AllowNew
+from reconciler.creating import create_one, delete_one, find_candidates, unmanage_one
 from reconciler.drift import DriftReport, find_drift
 from reconciler.errors import ReconcilerError
+from reconciler.fields import match_value
+from reconciler.lifecycle import (
+    check_saved_creates,
+    check_saved_removals,
+    plan_creates,
+    plan_removals,
+    under,
+)
 from reconciler.live import LiveSnapshot, read_live
 from reconciler.plan import (
+    Action,
     Change,
+    Create,
     DesiredRecord,
+    NewRecord,
     Plan,
+    Removal,
     RequestCounts,
     assemble,
     check_catalogue,
+    check_create_catalogue,
     diff_all,
     recheck_opt_in,
 )
@@ -70,16 +83,40 @@ def select(desired: Sequence[DesiredRecord], targets: Collection[int]) -> list[D
     return [r for r in desired if r.id in wanted]
 
 
-async def read_records(client: Api, ids: Sequence[int], state: State) -> LiveSnapshot:
+async def read_records(
+    client: Api, ids: Sequence[int], state: State, *, lookups: int = 0
+) -> LiveSnapshot:
     """The live records for `ids` at the least cost; remembers the live count when it learns it.
 
     With no count remembered, live is assumed to mirror git: as many records as ids.
+    `lookups`: see `read_live` (the match checks of new files).
     """
     known = state.live_total if state.live_total is not None else len(ids)
-    snapshot = await read_live(client, ids, known_total=known)
+    snapshot = await read_live(client, ids, known_total=known, lookups=lookups)
     if snapshot.total_seen is not None:
         state.live_total = snapshot.total_seen
     return snapshot
+
+
+@dataclass(frozen=True, slots=True)
+class Lifecycle:
+    """What a plan needs beyond the files with ids: the new files, how a create is matched,
+    and the folder whose removed files are planned (None: none, as with --target)."""
+
+    new: Sequence[NewRecord] = ()
+    match_by: str = "title"
+    prune: bool = False
+    folder: str | None = None
+
+
+def removed_ids(state: State, desired: Sequence[DesiredRecord], folder: str | None) -> list[int]:
+    """Managed ids from files in `folder` that no file declares any more."""
+    if folder is None:
+        return []
+    declared = {r.id for r in desired}
+    return sorted(
+        rid for rid, file in state.managed.items() if rid not in declared and under(file, folder)
+    )
 
 
 async def compute_plan(
@@ -90,18 +127,36 @@ async def compute_plan(
     files: Mapping[str, str],
     send_required: bool = False,
     folder_allows: Mapping[int, AllowNew] | None = None,
+    life: Lifecycle = Lifecycle(),
 ) -> PlanRun:
-    """`folder_allows`: each record's `allow_new_options` from its folder's .reconciler.yaml."""
-    snapshot = await read_records(client, [r.id for r in desired], state)
+    """`folder_allows`: each record's `allow_new_options` from its folder's .reconciler.yaml;
+    `life`: the new files to create and the folder whose removed files are planned."""
+    removed = removed_ids(state, desired, life.folder)
+    lookups = sum(1 for r in life.new if match_value(r.data, life.match_by) is not None)
+    snapshot = await read_records(client, [r.id for r in desired] + removed, state, lookups=lookups)
     applied = {r.id: state.applied(r.id) for r in desired}
     changes, errors, unchanged = diff_all(
         desired, snapshot.records, applied, send_required=send_required
     )
+    candidates = await find_candidates(client, life.new, life.match_by, snapshot.everything)
+    creates, more = plan_creates(life.new, candidates, state.pending_creates, life.match_by)
+    errors += more
+    removals = (
+        []
+        if life.folder is None
+        else plan_removals(
+            state.managed, [r.id for r in desired], life.folder, snapshot.records, prune=life.prune
+        )
+    )
     catalogue = None
-    if any(needs_catalogue(c.patch) for c in changes):
+    if any(needs_catalogue(c.patch) for c in changes) or any(
+        needs_catalogue(c.body) for c in creates if c.bind_id is None
+    ):
         catalogue = Catalogue.from_api(await client.properties())
         by_id = {r.id: r for r in desired}
         changes, more = check_catalogue(changes, by_id, catalogue, folder_allows)
+        errors += more
+        creates, more = check_create_catalogue(creates, catalogue)
         errors += more
     plan = assemble(
         changes,
@@ -111,6 +166,10 @@ async def compute_plan(
         files=files,
         notes=state.notes,
         api_url=state.api,
+        creates=creates,
+        removals=removals,
+        prune=life.prune,
+        match_by=life.match_by,
     )
     return PlanRun(plan, snapshot, catalogue)
 
@@ -155,7 +214,9 @@ async def verify_saved_plan(
     and the state file. A record is sent only with its rebuilt PATCH, and only when that equals
     the saved one; otherwise it gets an outcome saying why not (see `check_saved_change`).
     """
-    snapshot = await read_records(client, [c.id for c in plan.changes], state)
+    binds = [c.bind_id for c in plan.creates if c.bind_id is not None]
+    ids = [c.id for c in plan.changes] + [r.id for r in plan.deletes] + binds
+    snapshot = await read_records(client, ids, state)
     by_id = {r.id: r for r in desired}
     counts = Counter(c.id for c in plan.changes)
     fresh: list[Change] = []
@@ -200,10 +261,14 @@ async def run_apply(
     desired: Sequence[DesiredRecord] = (),
     folder_allows: Mapping[int, AllowNew] | None = None,
     on_outcome: Callable[[Outcome], None] = lambda _: None,
+    declared: Mapping[int, str] | None = None,
+    new: Sequence[NewRecord] = (),
 ) -> ApplyReport:
     """Apply a plan. `live` is the snapshot the plan was just computed from; None for a saved
     plan, whose records are read again and whose PATCHes are rebuilt from `desired` (the
-    verified files) before anything is sent."""
+    verified files) before anything is sent, as are its creates (from `new`, the verified files
+    without id) and its removals (from the state's managed ids). `declared` (id -> file, every
+    file with an id the plan was made from) is recorded as managed."""
     # Refuse what can be refused for free first; the request quota is known only once a
     # request has been answered, so a saved plan is checked again after its stale check.
     check_guards(
@@ -215,20 +280,27 @@ async def run_apply(
     )
     stale: list[Outcome] = []
     changes = list(plan.changes)
+    removals = list(plan.removals)
+    creates = list(plan.creates)
     if live is None:
         changes, stale, snapshot = await verify_saved_plan(
             client, plan, state, desired, folder_allows
         )
         live = snapshot.records
+        removals, held = check_saved_removals(removals, state.managed, desired, live)
+        creates, held_creates = check_saved_creates(creates, new, state.pending_creates, live)
+        stale += held + held_creates
         check_guards(
-            replace(plan, changes=tuple(changes)),
+            replace(plan, changes=tuple(changes), removals=tuple(removals), creates=tuple(creates)),
             max_changes=None,
             force=True,
             allow_new_options=options.allow_new_options,
             remaining=client.last_remaining,
         )
-    if any(write_only_values(c.patch) for c in changes):
-        state.save()  # a state file that cannot be written stops the apply before any PATCH
+    if declared:
+        state.manage(declared)
+    # A state file that cannot be written stops the apply before anything is sent.
+    state.save()
     for outcome in stale:
         on_outcome(outcome)
     outcomes = await apply_changes(
@@ -241,8 +313,47 @@ async def run_apply(
         stop=stop,
         on_outcome=on_outcome,
     )
+    outcomes += await _lifecycle(client, creates, removals, state, options, stop, on_outcome)
     state.save()
-    ordered = sorted([*stale, *outcomes], key=lambda o: o.id)
+    ordered = sorted([*stale, *outcomes], key=lambda o: (o.id is None, o.id or 0, o.file))
     return ApplyReport(
         tuple(ordered), client.requests_sent, client.last_remaining, interrupted=stop.is_set()
     )
+
+
+async def _lifecycle(
+    client: Api,
+    creates: Sequence[Create],
+    removals: Sequence[Removal],
+    state: State,
+    options: ApplyOptions,
+    stop: asyncio.Event,
+    on_outcome: Callable[[Outcome], None],
+) -> list[Outcome]:
+    """The creates (at most `concurrency` at once), then the deletes and unmanages."""
+    slots = asyncio.Semaphore(max(1, options.concurrency))
+
+    async def create(c: Create) -> Outcome:
+        async with slots:
+            if stop.is_set():
+                outcome = Outcome(c.bind_id, c.file, Status.NOT_SENT, "interrupted before sending")
+            else:
+                outcome = await create_one(
+                    client, c, state, allow_new_options=options.allow_new_options
+                )
+        on_outcome(outcome)
+        return outcome
+
+    outcomes = list(await asyncio.gather(*(create(c) for c in creates)))
+    for removal in removals:
+        if removal.action is Action.UNMANAGE:
+            outcome = unmanage_one(removal, state)
+        elif stop.is_set():
+            outcome = Outcome(
+                removal.id, removal.file, Status.NOT_SENT, "interrupted before sending"
+            )
+        else:
+            outcome = await delete_one(client, removal, state)
+        on_outcome(outcome)
+        outcomes.append(outcome)
+    return outcomes

@@ -89,6 +89,19 @@ REQUIRED_NAMES = " and ".join(
     filter(None, (", ".join(REQUIRED_ON_PATCH[:-1]), REQUIRED_ON_PATCH[-1]))
 )
 """`title, address and trades`: how help texts list the fields every file must declare."""
+MATCH_FIELDS: tuple[str, ...] = ("title", "primaryEmail", "primaryPhone", "address")
+"""The fields `POST /opportunities` can match an existing record on (`match_by`); title first,
+the API's default."""
+
+
+def match_value(data: Mapping[str, Any], match_by: str) -> str | None:
+    """The value of a record (a file's data or a live record) that a create is matched on:
+    `address` is its one string; None when absent or empty."""
+    value = data.get(match_by)
+    if match_by == "address" and isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return value if isinstance(value, str) and value else None
+
 
 STATUSES: tuple[str, ...] = ("ACTIVE", "ON_HOLD", "CANCELLED", "COMPLETED")
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from reconciler.estimates import Progress, initial_list_cost, next_pages
+from reconciler.estimates import Progress, full_listing_cost, initial_list_cost, next_pages
 from reconciler.fields import is_archived
 from reconciler.protocol import Api
 
@@ -38,6 +38,9 @@ class LiveSnapshot:
     archived: frozenset[int]
     requests: int
     total_seen: int | None
+    # Every live record, archived ones included: only when asked for (`lookups`) and the
+    # listing was read to its end; None otherwise.
+    everything: Mapping[int, dict[str, Any]] | None = None
 
     def __repr__(self) -> str:
         # asyncio's Runner formats the main task's result when it swaps the SIGINT handler: a
@@ -54,23 +57,35 @@ async def read_live(
     *,
     known_total: int | None = None,
     page_size: int = 100,
+    lookups: int = 0,
 ) -> LiveSnapshot:
     """Read the live records for `ids`, spending as few requests as the estimates allow.
 
     `known_total` is the caller's best guess of how many live records exist (the state file's
     last `live_total`, else the number of desired-state files); it only steers the choice.
+    `lookups` is what the caller will spend otherwise unless it sees every live record (one
+    filtered request per new file, to check a create matches nothing): the listing is then read
+    to its end whenever that costs fewer requests, and `everything` holds what it saw.
     A wanted id that does not exist ends up in `missing`; API failures other than a 404 raise.
     """
     wanted = frozenset(ids)
     start = client.requests_sent
     found: dict[int, dict[str, Any]] = {}
     total_seen: int | None = None
-    if wanted:
-        max_id = max(wanted)
-        if len(wanted) <= initial_list_cost(len(wanted), max_id, known_total, page_size):
+    everything: dict[int, dict[str, Any]] | None = {} if lookups else None
+    if wanted or lookups:
+        max_id = max(wanted, default=0)
+        list_cost = initial_list_cost(len(wanted), max_id, known_total, page_size)
+        to_end = None if known_total is None else full_listing_cost(known_total, page_size)
+        lister = _Lister(client, wanted, found, known_total, page_size, everything, lookups)
+        if lookups and to_end is not None and to_end < lookups + min(len(wanted), list_cost):
+            lister.finish = True  # one listing replaces both the reads and the lookups
+            total_seen = await lister.run()
+        elif not wanted:
+            pass
+        elif len(wanted) <= list_cost:
             await _get_each(client, wanted, found)
         else:
-            lister = _Lister(client, wanted, found, known_total, page_size)
             total_seen = await lister.run()
             # A listing can skip a record that exists (deletes shift the pages while they are
             # read): before anyone is told a wanted record is missing, ask for it by id. Ids
@@ -86,6 +101,9 @@ async def read_live(
         archived=archived,
         requests=client.requests_sent - start,
         total_seen=total_seen,
+        everything=None
+        if everything is None or total_seen is None
+        else MappingProxyType(everything),
     )
 
 
@@ -119,10 +137,15 @@ class _Lister:
         found: dict[int, dict[str, Any]],
         known_total: int | None,
         page_size: int,
+        everything: dict[int, dict[str, Any]] | None = None,
+        lookups: int = 0,
     ) -> None:
         self.client = client
         self.wanted = wanted
-        self.max_id = max(wanted)
+        self.max_id = max(wanted, default=0)
+        self.everything = everything  # every record seen, when the caller wants them
+        self.lookups = lookups  # requests the caller saves if this listing reaches its end
+        self.finish = False  # read to the end whatever the wanted ids need
         self.found = found
         self.known_total = known_total
         self.page_size = page_size
@@ -149,8 +172,11 @@ class _Lister:
                 return None
             if self._complete():
                 return self.progress.seen
-            if self._settled():
+            if self._settled() and not self._worth_finishing():
                 return None
+            if self.finish:
+                batch = max(1, min(self.client.concurrency, self._pages_to_end()))
+                continue
             pending = sorted(self._pending())
             more = next_pages(
                 self.progress, pending, known_total=self.known_total, page_size=self.page_size
@@ -166,6 +192,17 @@ class _Lister:
             window = self.client.concurrency if self.progress.ascending else 1
             batch = min(more, max(certain, window))
 
+    def _pages_to_end(self) -> int:
+        left = None if self.known_total is None else self.known_total - self.progress.seen
+        return full_listing_cost(left or 0, self.page_size)
+
+    def _worth_finishing(self) -> bool:
+        """Whether reading on to the end costs less than the caller's lookups (and then, from
+        here on, read to the end)."""
+        if not self.finish and self.lookups and self.everything is not None:
+            self.finish = self._pages_to_end() < self.lookups
+        return self.finish
+
     def _pending(self) -> set[int]:
         """Wanted ids not seen that the listing could still reach."""
         unseen = self.wanted - self.found.keys()
@@ -180,6 +217,8 @@ class _Lister:
 
     def _settled(self) -> bool:
         """Whether the pages read so far already decide every wanted id."""
+        if self.finish:
+            return False
         if self.wanted <= self.found.keys():
             return True
         last = self.progress.last_id
@@ -196,6 +235,8 @@ class _Lister:
                 continue
             fresh += 1
             self.seen_ids.add(rid)
+            if self.everything is not None:
+                self.everything[rid] = record
             if rid in self.wanted:
                 self.found[rid] = record
         if records and len(records) >= self.page_size and not fresh:

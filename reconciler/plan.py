@@ -1,12 +1,12 @@
 """The plan: a value holding every change to make, and how it was computed from desired and live.
 
-Pure code. `diff_all` runs the diff over every desired record against its live record,
-`check_catalogue` sets aside unknown custom keys and notes new dropdown options, and `assemble`
-returns a `Plan`: sorted changes (each with its exact PATCH body), per-record errors (missing,
-archived, unknown custom keys), the request counts, and the digest of every file it read. A plan
-has one stable dict form (`format_version` "1", documented in the README), which is what
-`plan --out` writes and `apply PLANFILE` reads back, and a checksum over what it would do so that
-apply can refuse a plan other than the one reviewed.
+Pure code. `diff_all` diffs every desired record against its live record, `check_catalogue`
+(and `check_create_catalogue`) set aside unknown custom keys and note new dropdown options, and
+`assemble` returns a `Plan`: sorted changes (each with its PATCH body), creates (files without
+`id`, with their POST body), removals (managed ids whose file is gone), per-record errors, the
+request counts and every file's digest. Its dict form (`format_version` "2", one entry per
+action saying what it sends) lives in `reconciler.plan_format`; its checksum lets apply refuse a
+plan other than the one reviewed.
 """
 
 from __future__ import annotations
@@ -25,17 +25,23 @@ from reconciler.diff import FieldChange, diff_record
 from reconciler.errors import ReconcilerError
 from reconciler.fields import is_archived, shown_title, updated_at
 
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
+CREATE_STRATEGY = "skip"
+"""`match_found_strategy` on every create: a record that matches is returned untouched."""
 
 
 class Action(enum.Enum):
+    CREATE = "create"
     UPDATE = "update"
+    DELETE = "delete"
+    UNMANAGE = "unmanage"
 
 
 class ErrorKind(enum.Enum):
     MISSING = "missing"
     ARCHIVED = "archived"
     UNKNOWN_CUSTOM_KEY = "unknown_custom_key"
+    ALREADY_EXISTS = "already_exists"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +70,55 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
-class RecordError:
+class NewRecord:
+    """One validated file without `id`: a new opportunity to create."""
+
+    file: str
+    data: Mapping[str, Any]
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class Create:
+    """A POST for a file without `id`; or, with `bind_id`, a record an interrupted apply already
+    created from this file, to bind (write its id into the file) without sending anything."""
+
+    file: str
+    title: str
+    body: Mapping[str, Any]  # the POST body: every field the file declares
+    digest: str  # the file's sha256 when planned: the id is written only into that content
+    match_by: str
+    match_value: str | None
+    new_options: tuple[NewOption, ...] = ()
+    bind_id: int | None = None
+
+    @property
+    def query(self) -> dict[str, str]:
+        return {"match_by": self.match_by, "match_found_strategy": CREATE_STRATEGY}
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """A managed id whose file is gone: `UNMANAGE` (the default) or `DELETE` (`--prune`)."""
+
     id: int
+    file: str  # the file that managed it, now gone
+    title: str
+    action: Action
+    live_updated_at: str | None = None
+    reason: str = "file removed"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordError:
+    id: int | None  # None: a file without id
     file: str
     kind: ErrorKind
     message: str
+
+    @property
+    def label(self) -> str:
+        return "new" if self.id is None else str(self.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +132,7 @@ class RequestCounts:
 class Plan:
     # repr=False: asyncio's Runner formats the main task's repr (result included) when it swaps
     # the SIGINT handler, and a full repr of a 10,000-change plan costs a third of a second.
-    changes: tuple[Change, ...]
+    changes: tuple[Change, ...]  # the updates
     unchanged: int
     errors: tuple[RecordError, ...] = ()
     requests: RequestCounts = RequestCounts(0, 0, None)
@@ -90,59 +140,69 @@ class Plan:
     # What the reader should know once about the whole plan (why write-only values could not
     # be compared, say). Not covered by the checksum: it changes nothing apply does.
     notes: tuple[str, ...] = ()
-    # The API the plan was computed against (`state.api_identity`: scheme, host, port, path).
-    # Not covered by the checksum: it can only make apply refuse the plan.
-    api_url: str | None = None
+    api_url: str | None = None  # the API planned against; not in the checksum (it only refuses)
+    creates: tuple[Create, ...] = ()
+    removals: tuple[Removal, ...] = ()
+    prune: bool = False  # planned with --prune: removed files' records are deleted
+    match_by: str = "title"
 
     def __repr__(self) -> str:
         return f"Plan({self.summary()})"
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.changes)
+        return bool(self.changes or self.creates or self.removals)
+
+    @property
+    def deletes(self) -> tuple[Removal, ...]:
+        return tuple(r for r in self.removals if r.action is Action.DELETE)
+
+    @property
+    def unmanaged(self) -> tuple[Removal, ...]:
+        return tuple(r for r in self.removals if r.action is Action.UNMANAGE)
+
+    @property
+    def sending(self) -> int:
+        """Requests apply sends (POST, PATCH, DELETE; --max-changes counts them)."""
+        posts = sum(1 for c in self.creates if c.bind_id is None)
+        return posts + len(self.changes) + len(self.deletes)
 
     @property
     def new_options(self) -> tuple[NewOption, ...]:
-        return tuple(opt for change in self.changes for opt in change.new_options)
+        found = [opt for c in self.creates for opt in c.new_options]
+        return (*found, *(opt for change in self.changes for opt in change.new_options))
 
     @property
     def unapproved_options(self) -> tuple[NewOption, ...]:
         """New options no file opts in to: apply creates them only with --allow-new-options."""
-        return tuple(o for c in self.changes if not c.allow_new_options for o in c.new_options)
+        found = [o for c in self.creates for o in c.new_options]
+        return (
+            *found,
+            *(o for c in self.changes if not c.allow_new_options for o in c.new_options),
+        )
 
     def summary(self) -> dict[str, int]:
         return {
+            "create": len(self.creates),
             "update": len(self.changes),
+            "delete": len(self.deletes),
+            "unmanage": len(self.unmanaged),
             "unchanged": self.unchanged,
             "errors": len(self.errors),
         }
 
     def checksum(self) -> str:
         """A digest of what the plan would do and of the files it was computed from."""
-        body = {k: v for k, v in self.to_dict().items() if k in {"changes", "errors", "files"}}
+        keep = {"options", "changes", "errors", "files"}
+        body = {k: v for k, v in self.to_dict().items() if k in keep}
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
         return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
-        return (
-            {
-                "format_version": FORMAT_VERSION,
-                "changes": [_change_to_dict(c) for c in self.changes],
-                "errors": [
-                    {"id": e.id, "file": e.file, "kind": e.kind.value, "message": e.message}
-                    for e in self.errors
-                ],
-                "summary": self.summary(),
-                "requests": {
-                    "spent": self.requests.spent,
-                    "apply": self.requests.apply,
-                    "remaining": self.requests.remaining,
-                },
-                "files": dict(sorted(self.files.items())),
-            }
-            | ({"notes": list(self.notes)} if self.notes else {})
-            | ({"api_url": self.api_url} if self.api_url else {})
-        )
+        """The plan's JSON form (`format_version` "2"): see `reconciler.plan_format`."""
+        from reconciler.plan_format import plan_to_dict
+
+        return plan_to_dict(self)
 
     def to_json(self) -> str:
         data = self.to_dict()
@@ -152,76 +212,21 @@ class Plan:
     @classmethod
     def from_dict(cls, data: Any, *, source: str = "plan") -> Plan:
         """Read a plan back from its dict form, refusing anything that is not exactly one."""
+        from reconciler.plan_format import PlanVersionError, plan_from_dict
+
         try:
-            return _plan_from_dict(data)
+            return plan_from_dict(data)
+        except PlanVersionError as e:
+            raise ReconcilerError(
+                f"{source} is a plan of format_version {e.version!r}; this reconciler reads "
+                f"format_version {FORMAT_VERSION!r} only",
+                hint="make a new plan with this version: `reconciler plan --out FILE`",
+            ) from None
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise ReconcilerError(
                 f"{source} is not a valid reconciler plan ({type(e).__name__}: {e})",
                 hint="write plans with `reconciler plan --out FILE` and do not edit them",
             ) from None
-
-
-def _change_to_dict(c: Change) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "file": c.file,
-        "title": c.title,
-        "action": c.action.value,
-        "fields": [
-            {"field": f.field, "before": f.before, "after": f.after, "before_known": f.before_known}
-            for f in c.fields
-        ],
-        "patch": dict(c.patch),
-        "new_options": [{"field": o.field, "value": o.value} for o in c.new_options],
-        "allow_new_options": c.allow_new_options,
-        "live_updated_at": c.live_updated_at,
-    }
-
-
-def _plan_from_dict(data: Any) -> Plan:
-    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
-        version = data.get("format_version") if isinstance(data, dict) else None
-        raise ValueError(f"format_version is {version!r}, expected {FORMAT_VERSION!r}")
-    changes = tuple(
-        Change(
-            id=int(c["id"]),
-            file=str(c["file"]),
-            title=str(c["title"]),
-            action=Action(c["action"]),
-            fields=tuple(
-                FieldChange(str(f["field"]), f["before"], f["after"], bool(f["before_known"]))
-                for f in c["fields"]
-            ),
-            patch=dict(c["patch"]),
-            new_options=tuple(
-                NewOption(str(o["field"]), str(o["value"])) for o in c["new_options"]
-            ),
-            live_updated_at=c.get("live_updated_at"),
-            allow_new_options=_flag(c.get("allow_new_options", False)),
-        )
-        for c in data["changes"]
-    )
-    errors = tuple(
-        RecordError(int(e["id"]), str(e["file"]), ErrorKind(e["kind"]), str(e["message"]))
-        for e in data["errors"]
-    )
-    req = data["requests"]
-    remaining = req.get("remaining")
-    plan = Plan(
-        changes=changes,
-        unchanged=int(data["summary"]["unchanged"]),
-        errors=errors,
-        requests=RequestCounts(
-            int(req["spent"]), int(req["apply"]), None if remaining is None else int(remaining)
-        ),
-        files={str(k): str(v) for k, v in data["files"].items()},
-        notes=tuple(str(n) for n in data.get("notes", ())),
-        api_url=str(data["api_url"]) if data.get("api_url") else None,
-    )
-    checksum = data.get("checksum")
-    if checksum is not None and checksum != plan.checksum():
-        raise ValueError("its checksum does not match its content: it was edited after planning")
-    return plan
 
 
 def _missing(record: DesiredRecord) -> RecordError:
@@ -230,7 +235,7 @@ def _missing(record: DesiredRecord) -> RecordError:
         record.file,
         ErrorKind.MISSING,
         f"opportunity {record.id} does not exist in Coperniq (or this API key cannot see it); "
-        "check the id in the file, or remove the file (reconciler never creates records)",
+        "check the id in the file; to create a new opportunity instead, remove the `id` line",
     )
 
 
@@ -244,12 +249,14 @@ def _archived(record: DesiredRecord) -> RecordError:
     )
 
 
-def _unknown_keys(record: DesiredRecord, keys: Sequence[str], catalogue: Catalogue) -> RecordError:
+def _unknown_keys(
+    record_id: int | None, file: str, keys: Sequence[str], catalogue: Catalogue
+) -> RecordError:
     known = ", ".join(sorted(catalogue.custom)) or "none"
     names = ", ".join(keys)
     return RecordError(
-        record.id,
-        record.file,
+        record_id,
+        file,
         ErrorKind.UNKNOWN_CUSTOM_KEY,
         f"{names}: no such custom property in this company's catalogue (known keys: {known}); "
         "create the property in Coperniq first, or fix the key",
@@ -309,7 +316,7 @@ def check_catalogue(
         record = desired[change.id]
         unknown = unknown_custom_keys(change.patch, catalogue)
         if unknown:
-            errors.append(_unknown_keys(record, unknown, catalogue))
+            errors.append(_unknown_keys(record.id, record.file, unknown, catalogue))
             continue
         options = new_options(change.patch, catalogue)
         allow = allowed_keys(record.data, (folder_allows or {}).get(change.id, False))
@@ -339,6 +346,26 @@ def recheck_opt_in(
     return out
 
 
+def check_create_catalogue(
+    creates: Sequence[Create], catalogue: Catalogue
+) -> tuple[list[Create], list[RecordError]]:
+    """`check_catalogue` for creates: their whole body is checked, as for an update's PATCH."""
+    kept: list[Create] = []
+    errors: list[RecordError] = []
+    for create in creates:
+        unknown = unknown_custom_keys(create.body, catalogue)
+        if unknown:
+            errors.append(_unknown_keys(None, create.file, unknown, catalogue))
+            continue
+        kept.append(dataclasses.replace(create, new_options=new_options(create.body, catalogue)))
+    return kept, errors
+
+
+def error_order(e: RecordError) -> tuple[int, int, str, str]:
+    """Errors by record id; those of new files (no id) after them, by file."""
+    return (e.id is None, e.id or 0, e.file, e.kind.value)
+
+
 def assemble(
     changes: Sequence[Change],
     errors: Sequence[RecordError],
@@ -348,20 +375,25 @@ def assemble(
     files: Mapping[str, str],
     notes: Sequence[str] = (),
     api_url: str | None = None,
+    creates: Sequence[Create] = (),
+    removals: Sequence[Removal] = (),
+    prune: bool = False,
+    match_by: str = "title",
 ) -> Plan:
-    """The plan value: changes and errors sorted by record id, the apply cost filled in."""
-    return Plan(
+    """The plan value: entries sorted (by id, creates by file), the apply cost filled in."""
+    plan = Plan(
         changes=tuple(sorted(changes, key=lambda c: c.id)),
         unchanged=unchanged,
-        errors=tuple(sorted(errors, key=lambda e: (e.id, e.kind.value))),
-        requests=RequestCounts(requests.spent, len(changes), requests.remaining),
+        errors=tuple(sorted(errors, key=error_order)),
+        requests=requests,
         files=dict(files),
         notes=tuple(notes),
         api_url=api_url,
+        creates=tuple(sorted(creates, key=lambda c: c.file)),
+        removals=tuple(sorted(removals, key=lambda r: r.id)),
+        prune=prune,
+        match_by=match_by,
     )
-
-
-def _flag(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"allow_new_options must be true or false, not {value!r}")
-    return value
+    return dataclasses.replace(
+        plan, requests=RequestCounts(requests.spent, plan.sending, requests.remaining)
+    )

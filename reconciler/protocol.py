@@ -34,8 +34,10 @@ class Api(Protocol):
         include_archived: bool = True,
         order_by: str = "asc",
         updated_after: str | None = None,
+        filters: Mapping[str, str] | None = None,
     ) -> list[dict[str, Any]]:
-        """One page of `GET /opportunities` (the last page is short or empty)."""
+        """One page of `GET /opportunities` (the last page is short or empty); `filters` are
+        the API's search parameters (`title`, `address`, `primaryEmail`, `primaryPhone`)."""
         ...
 
     async def get(self, record_id: int, *, include_archived: bool = True) -> dict[str, Any] | None:
@@ -46,6 +48,21 @@ class Api(Protocol):
         self, record_id: int, body: Mapping[str, Any], *, allow_new_options: bool = False
     ) -> dict[str, Any]:
         """A partial update of one record; returns the record as stored."""
+        ...
+
+    async def create(
+        self,
+        body: Mapping[str, Any],
+        *,
+        match_by: str,
+        strategy: str,
+        allow_new_options: bool = False,
+    ) -> dict[str, Any]:
+        """`POST /opportunities` (an upsert): the record created, or the one it matched."""
+        ...
+
+    async def delete(self, record_id: int) -> bool:
+        """`DELETE /opportunities/{id}`; False when the record was already gone (404)."""
         ...
 
     async def properties(self, record_type: str = "opportunity") -> list[dict[str, Any]]:

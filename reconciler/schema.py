@@ -193,7 +193,13 @@ def _translate(error: ValidationError) -> Iterator[Finding]:
         for name in spec:
             if name not in value:
                 field = format_field((*keys, name))
-                yield Finding(keys, field, f"the required field {name} is missing; add it")
+                message = f"the required field {name} is missing; add it"
+                if not keys and "id" not in value:
+                    message += (
+                        " (a file without id declares a new opportunity, and creating one "
+                        "needs title, address and trades)"
+                    )
+                yield Finding(keys, field, message)
     elif keyword == "additionalProperties" and isinstance(value, dict):
         known = schema.get("properties", {})
         for name in value:

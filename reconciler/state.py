@@ -4,7 +4,8 @@
 compares a desired value with the last value this tool applied, kept here per record, written
 atomically (`atomic.write_atomic`) after every successful PATCH so that
 an interrupted apply loses nothing it did. It also keeps the last live record count, which
-`read_live` uses to estimate what a listing costs. It holds nothing else: no key, no live data.
+`read_live` uses to estimate what a listing costs; the managed ids with their files; and the
+creates in flight (recorded before each POST: a rerun binds what a crash left). Nothing else.
 
 A state file belongs to one API: `api_url` (scheme, host, port and path of the API base URL,
 nothing else) says which. Loaded for a run against another URL (`bind`), its values are not
@@ -12,9 +13,12 @@ used: the write-only fields show as "current value cannot be read", `notes` says
 the first save rebinds the file to the new URL. Its content is checked against its own schema
 (`state_schema`) before any of it is used.
 
-Format (`format_version` "1"; `api_url` absent in files written before it was recorded):
+Format (`format_version` "1"; `api_url` absent in files written before it was recorded;
+`managed` and `pending_creates` absent when empty):
 `{"format_version": "1", "api_url": "https://api.coperniq.io/v1",
-"records": {"<id>": {"status": ..., "contacts": [...]}}, "live_total": N}`
+"records": {"<id>": {"status": ..., "contacts": [...]}}, "live_total": N,
+"managed": {"<id>": "<file>"}, "pending_creates": {"<file>": {"digest": ..., "match_by": ...,
+"value": ...}}}`
 """
 
 from __future__ import annotations
@@ -57,6 +61,9 @@ class State:
         records: Mapping[int, Mapping[str, Any]] | None = None,
         live_total: int | None = None,
         api_url: str | None = None,
+        *,
+        managed: Mapping[int, str] | None = None,
+        pending: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.path = Path(path)
         self._api_url = api_url  # the API the values were recorded against (None: not known)
@@ -66,12 +73,18 @@ class State:
             for rid, fields in (records or {}).items()
         }
         self._live_total = live_total
+        self._managed: dict[int, str] = dict(managed or {})
+        self._pending: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (pending or {}).items()}
         self._lock = threading.RLock()
         # What this process changed since it loaded the file: `save` merges exactly this into
         # what is on disk then, so that it never drops what another process wrote meanwhile.
         # Values given here count as this process's own (`load` clears them).
         self._dirty: dict[int, dict[str, Any]] = copy.deepcopy(self._records)
         self._dirty_total = live_total is not None
+        self._dirty_managed: dict[int, str | None] = dict(self._managed)  # None: forgotten
+        self._dirty_pending: dict[str, dict[str, Any] | None] = copy.deepcopy(
+            dict(self._pending)
+        )  # None: ended
 
     @classmethod
     def load(cls, path: Path | str = DEFAULT_PATH) -> State:
@@ -98,7 +111,7 @@ class State:
             ) from None
         if not isinstance(data, dict) or "format_version" not in data:
             raise _not_a_state_file(path, "it is not a JSON object with a format_version")
-        records, live_total = _parse(path, data)
+        records, live_total, managed, pending = _parse(path, data)
         problems = state_problems(data)
         if problems:
             raise ConfigError(
@@ -107,9 +120,18 @@ class State:
                 f"restore the file from a backup, or delete it; {_WITHOUT_IT}",
             )
         recorded = data.get("api_url")
-        state = cls(path, records, live_total, api_identity(recorded) if recorded else None)
+        state = cls(
+            path,
+            records,
+            live_total,
+            api_identity(recorded) if recorded else None,
+            managed=managed,
+            pending=pending,
+        )
         state._dirty.clear()
         state._dirty_total = False
+        state._dirty_managed.clear()
+        state._dirty_pending.clear()
         return state
 
     def bind(self, base_url: str) -> None:
@@ -181,6 +203,45 @@ class State:
             self._records.setdefault(record_id, {}).update(kept)
             self._dirty.setdefault(record_id, {}).update(copy.deepcopy(kept))
 
+    @property
+    def managed(self) -> Mapping[int, str]:
+        """The ids this tool manages, each with the file that declared it when last seen; none
+        when the file belongs to another API (its ids are not this API's records)."""
+        with self._lock:
+            return MappingProxyType({} if self.foreign else dict(self._managed))
+
+    def manage(self, files: Mapping[int, str]) -> None:
+        """Record these ids as managed from these files (a moved file updates its path)."""
+        with self._lock:
+            self._managed.update(files)
+            self._dirty_managed.update(files)
+
+    def forget(self, record_id: int) -> None:
+        """Stop managing a record: its managed entry and its applied values go."""
+        with self._lock:
+            self._managed.pop(record_id, None)
+            self._records.pop(record_id, None)
+            self._dirty.pop(record_id, None)
+            self._dirty_managed[record_id] = None
+
+    @property
+    def pending_creates(self) -> Mapping[str, Mapping[str, Any]]:
+        """Creates recorded before their POST and not yet bound, by file (none when the file
+        belongs to another API)."""
+        with self._lock:
+            return MappingProxyType({} if self.foreign else copy.deepcopy(self._pending))
+
+    def begin_create(self, file: str, *, digest: str, match_by: str, value: str | None) -> None:
+        entry = {"digest": digest, "match_by": match_by, "value": value}
+        with self._lock:
+            self._pending[file] = entry
+            self._dirty_pending[file] = dict(entry)
+
+    def end_create(self, file: str) -> None:
+        with self._lock:
+            self._pending.pop(file, None)
+            self._dirty_pending[file] = None
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form, records sorted by id so that the file diffs cleanly."""
         with self._lock:
@@ -194,7 +255,15 @@ class State:
                 if self._records[rid]
             }
             data["live_total"] = self._live_total
-            return data
+            return data | self._lifecycle_dict()
+
+    def _lifecycle_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self._managed:
+            out["managed"] = {str(rid): self._managed[rid] for rid in sorted(self._managed)}
+        if self._pending:
+            out["pending_creates"] = {k: dict(self._pending[k]) for k in sorted(self._pending)}
+        return out
 
     def save(self) -> None:
         """Merge this process's changes into the file and write it atomically.
@@ -218,6 +287,8 @@ class State:
             self._dirty_total = False
             if self._bound is not None:
                 self._api_url = self._bound
+            self._dirty_managed.clear()
+            self._dirty_pending.clear()
 
     def _merge_from_disk(self) -> None:
         """Take what is on disk now as the base, and lay this process's changes over it."""
@@ -240,7 +311,22 @@ class State:
         records = {} if rebinding else on_disk._records
         for rid, fields in self._dirty.items():
             records.setdefault(rid, {}).update(copy.deepcopy(fields))
-        self._records = records
+        # Ids managed, and creates pending, against another API are not this API's either.
+        managed = {} if rebinding else on_disk._managed
+        pending = {} if rebinding else on_disk._pending
+        for rid, file in self._dirty_managed.items():
+            if file is None:
+                managed.pop(rid, None)
+                if rid not in self._dirty:
+                    records.pop(rid, None)
+            else:
+                managed[rid] = file
+        for name, entry in self._dirty_pending.items():
+            if entry is None:
+                pending.pop(name, None)
+            else:
+                pending[name] = copy.deepcopy(entry)
+        self._records, self._managed, self._pending = records, managed, pending
         if not self._dirty_total:
             self._live_total = None if rebinding else on_disk._live_total
         if self._bound is None:
@@ -272,7 +358,9 @@ def _not_a_state_file(path: Path, why: str, where: str | None = None) -> ConfigE
     )
 
 
-def _parse(path: Path, data: Any) -> tuple[dict[int, dict[str, Any]], int | None]:
+def _parse(
+    path: Path, data: Any
+) -> tuple[dict[int, dict[str, Any]], int | None, dict[int, str], dict[str, dict[str, Any]]]:
     def bad(what: str) -> ConfigError:
         return ConfigError(
             f"{path}: the state file is malformed: {what}.",
@@ -303,4 +391,9 @@ def _parse(path: Path, data: Any) -> tuple[dict[int, dict[str, Any]], int | None
         not isinstance(live_total, int) or isinstance(live_total, bool) or live_total < 0
     ):
         raise bad('"live_total" must be a non-negative integer or null')
-    return records, live_total
+    # `managed` and `pending_creates` are checked against the state schema (`state_problems`).
+    raw_managed, raw_pending = data.get("managed", {}), data.get("pending_creates", {})
+    if not isinstance(raw_managed, dict) or not isinstance(raw_pending, dict):
+        raise bad('"managed" and "pending_creates" must be objects')
+    managed = {int(k): str(v) for k, v in raw_managed.items() if str(k).isdigit()}
+    return records, live_total, managed, raw_pending

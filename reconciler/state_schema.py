@@ -15,6 +15,7 @@ import functools
 from collections.abc import Iterator
 from typing import Any
 
+from reconciler.fields import MATCH_FIELDS
 from reconciler.schema import load_schema
 
 _MAX_SHOWN = 5
@@ -41,6 +42,24 @@ def state_schema() -> dict[str, Any]:
                 "additionalProperties": record,
             },
             "live_total": {"type": ["integer", "null"], "minimum": 0},
+            "managed": {
+                "type": "object",
+                "propertyNames": {"pattern": "^[0-9]+$"},
+                "additionalProperties": {"type": "string", "minLength": 1},
+            },
+            "pending_creates": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "object",
+                    "required": ["digest", "match_by", "value"],
+                    "properties": {
+                        "digest": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                        "match_by": {"enum": list(MATCH_FIELDS)},
+                        "value": {"type": ["string", "null"]},
+                    },
+                    "additionalProperties": False,
+                },
+            },
         },
     }
 

@@ -25,6 +25,7 @@ from reconciler import escape, schema
 from reconciler.errors import DesiredPathError, LoadError
 from reconciler.escape import workflow_data as escape_data
 from reconciler.escape import workflow_property as escape_property
+from reconciler.fields import match_value
 from reconciler.loader import Document, load_file
 
 if TYPE_CHECKING:
@@ -122,11 +123,15 @@ _Checked = tuple[Document | None, list[Problem]]
 def load_desired(
     paths: Sequence[Path],
     authoring: Authoring | Callable[[list[Path]], Authoring] | None = None,
+    *,
+    match_by: str = "title",
 ) -> Desired:
     """Read, load and check every file under `paths`. Raises only for a path that holds nothing.
 
     With `authoring` (validate: the rules, or a function from the files found to the rules),
-    files are also checked offline against their company's catalogue.
+    files are also checked offline against their company's catalogue. `match_by` is the field a
+    create is matched on (`--match-by`): two files without `id` that hold the same value there
+    would both match one record, so each is a problem naming the other.
     """
     files = discover(paths)
     if callable(authoring):
@@ -149,6 +154,12 @@ def load_desired(
     if duplicates:
         problems.extend(duplicates)
         invalid.update(id(d) for d in _documents_with_duplicate_ids(loaded))
+    same_match = [
+        d for group in _new_by_match(loaded, match_by).values() if len(group) > 1 for d in group
+    ]
+    if same_match:
+        problems.extend(duplicate_match_problems(loaded, match_by))
+        invalid.update(id(d) for d in same_match)
     return Desired(
         documents=tuple(d for d in loaded if id(d) not in invalid),
         problems=tuple(sorted(problems)),
@@ -263,6 +274,43 @@ def duplicate_id_problems(documents: Sequence[Document]) -> list[Problem]:
                     "id",
                     f"id {key} is also declared in {others}; each opportunity lives in exactly "
                     "one file: remove or renumber the copy",
+                )
+            )
+    return problems
+
+
+def _new_by_match(documents: Iterable[Document], match_by: str) -> dict[str, list[Document]]:
+    groups: dict[str, list[Document]] = {}
+    for document in documents:
+        if "id" in document.data:
+            continue
+        value = match_value(document.data, match_by)
+        if value is not None:
+            groups.setdefault(value, []).append(document)
+    return groups
+
+
+def duplicate_match_problems(documents: Sequence[Document], match_by: str) -> list[Problem]:
+    """One problem per new file (no `id`) whose `match_by` value another new file also holds:
+    the second POST would match the record the first one created."""
+    problems = []
+    for value, group in _new_by_match(documents, match_by).items():
+        if len(group) < 2:
+            continue
+        key = "address" if match_by == "address" else match_by
+        where = [d.locate(key) for d in group]
+        for i, here in enumerate(where):
+            others = ", ".join(f"{w.path}:{w.line}" for j, w in enumerate(where) if j != i)
+            problems.append(
+                Problem(
+                    here.path,
+                    here.line,
+                    here.col,
+                    match_by,
+                    f"{others} also declares a new opportunity with {match_by} "
+                    f"{json.dumps(value, ensure_ascii=False)}; creating both would make one "
+                    f"record (the API matches creates on {match_by}): give each its own "
+                    f"{match_by}, or merge the files",
                 )
             )
     return problems

@@ -9,6 +9,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from reconciler.apply import ApplyReport, Outcome
 from reconciler.authoring import live_differs_note, record_allows
@@ -19,8 +20,11 @@ from reconciler.cli.common import (
     color_for,
     dir_option,
     is_interactive,
-    load_records,
+    lifecycle,
+    load_all,
     load_state,
+    match_by_option,
+    prune_option,
     read_plan_file,
     run,
     send_required_option,
@@ -36,6 +40,15 @@ from reconciler.plan import Plan
 from reconciler.regular import check_writable
 from reconciler.render.apply_report import outcome_line, report_lines
 from reconciler.render.dispatch import Applied, render
+from reconciler.state import State
+
+
+def remember_managed(state: State, declared: dict[int, str]) -> None:
+    """Record the managed ids even when there is nothing to apply: the first apply after an
+    upgrade, or a file moved or renamed, changes only what the state knows."""
+    if any(state.managed.get(rid) != file for rid, file in declared.items()):
+        state.manage(declared)
+        state.save()
 
 
 def confirm(count: int) -> None:
@@ -86,6 +99,8 @@ def confirm(count: int) -> None:
     help="Also write the outcome as Markdown to this file (for a CI job summary).",
 )
 @send_required_option
+@match_by_option
+@prune_option
 @api_options
 @with_state_lock("apply")
 def command(
@@ -99,6 +114,8 @@ def command(
     force: bool,
     report_path: Path | None,
     send_required: bool,
+    match_by: str,
+    prune: bool,
     api_url: str | None,
     base_path: str | None,
     state_path: Path,
@@ -107,32 +124,47 @@ def command(
 
     Without PLANFILE it plans first, shows the plan and asks for confirmation. With PLANFILE
     (from `plan --out`) it applies exactly that plan, after checking that the files still hash
-    to what was planned; a record changed in Coperniq since is skipped as stale.
+    to what was planned; a record changed in Coperniq since is skipped as stale (a delete too).
+    A file without id is created (POST, matching on --match-by with the skip strategy) and gets
+    `id: N` written as its first key; commit it. Records whose files were removed are dropped
+    from the state, or deleted with --prune (recorded in a saved plan).
     """
     client_settings = settings(api_url, base_path, concurrency=concurrency)
     if report_path is not None:  # found before the first PATCH, not after the last
         check_writable(report_path, what="the apply report (--report)")
-    records, files = load_records(directory)
+    ctx = click.get_current_context()
+    if planfile is not None and ctx.get_parameter_source("match_by") is ParameterSource.DEFAULT:
+        match_by = ""  # the saved plan's
+    loaded = load_all(directory, match_by or "title")
+    files = loaded.files
     state = load_state(state_path, client_settings)
     options = ApplyOptions(allow_new_options, max_changes, force, concurrency)
     saved: Plan | None = None
     if planfile is not None:
-        if targets or send_required:
+        if targets or send_required or match_by:
             raise click.UsageError(
-                "--target and --send-required apply when planning, not to a saved plan"
+                "--target, --send-required and --match-by apply when planning, not to a saved "
+                "plan (it applies exactly what was planned)"
             )
         saved = read_plan_file(planfile)
         check_same_api(saved, state, planfile)
+        if prune and not saved.prune:
+            raise click.UsageError(
+                f"{planfile} was planned without --prune: make a new plan with `reconciler plan "
+                "--prune --out FILE` to delete records"
+            )
         check_files_unchanged(saved, files, planfile)
-        if not saved.changes:
+        if not saved.has_changes:
             click.echo("The saved plan has no changes: nothing to apply.")
             if report_path is not None:
                 write_text(report_path, render(Applied(saved, None), "markdown"))
             return ExitCode.ERROR if saved.errors else ExitCode.OK
         if not auto_approve:
             click.echo(render(saved, "text", color=color_for(sys.stdout)), nl=False)
-            confirm(len(saved.changes))
-    records = select(records, targets)
+            confirm(saved.sending)
+    records = select(loaded.records, targets)
+    declared = {r.id: r.file for r in records}
+    life = lifecycle(loaded, directory, targets, match_by=match_by or "title", prune=prune)
     allows = record_allows((r.id, r.file) for r in records)
     progress = sys.stderr.isatty()
 
@@ -148,22 +180,26 @@ def command(
                     files=files,
                     send_required=send_required,
                     folder_allows=allows,
+                    life=life,
                 )
                 plan, live = result.plan, result.live.records
                 note = live_differs_note(directory, result.catalogue)
                 if note is not None:
                     plan = dataclasses.replace(plan, notes=(*plan.notes, note))
                 click.echo(render(plan, "text", color=color_for(sys.stdout)), nl=False)
-                if not plan.changes:
+                if not plan.has_changes:
+                    remember_managed(state, declared)
                     return plan, None
                 if not auto_approve:
-                    confirm(len(plan.changes))
+                    confirm(plan.sending)
             with ExitStack() as stack:
                 bar = None
                 if progress:
                     bar = stack.enter_context(
                         click.progressbar(
-                            length=len(plan.changes), label="Applying", file=sys.stderr
+                            length=len(plan.changes) + len(plan.creates) + len(plan.removals),
+                            label="Applying",
+                            file=sys.stderr,
                         )
                     )
 
@@ -183,6 +219,8 @@ def command(
                     desired=records,
                     folder_allows=allows,
                     on_outcome=on_outcome,
+                    declared=declared,
+                    new=loaded.new,
                 )
             return plan, report
 

@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
@@ -24,15 +25,16 @@ import click
 from reconciler.atomic import write_atomic
 from reconciler.errors import ReconcilerError
 from reconciler.escape import terminal
-from reconciler.fields import REQUIRED_NAMES, WRITE_ONLY_NAMES
+from reconciler.fields import MATCH_FIELDS, REQUIRED_NAMES, WRITE_ONLY_NAMES
 from reconciler.lock import state_lock
-from reconciler.plan import DesiredRecord, Plan
+from reconciler.plan import DesiredRecord, NewRecord, Plan
 from reconciler.regular import PLAN_LIMIT, read_regular
 from reconciler.state import State
 from reconciler.validate import format_problems, load_desired
 
 if TYPE_CHECKING:
     from reconciler.client import ClientSettings
+    from reconciler.engine import Lifecycle
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -222,10 +224,26 @@ def shown_path(path: Path, cwd: Path | None = None) -> str:
         return path.as_posix()
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """The desired state under one folder: files with an id, files without (to create), and
+    every file's digest."""
+
+    records: list[DesiredRecord]
+    new: list[NewRecord]
+    files: dict[str, str]
+
+
 def load_records(directory: Path) -> tuple[list[DesiredRecord], dict[str, str]]:
-    """The valid desired records, and every file's digest by its path relative to `directory`;
-    invalid files stop the command."""
-    desired = load_desired([directory])
+    """The valid desired records with an id and every file's digest; invalid files stop the
+    command. Files without an id (new opportunities) are left to `load_all`."""
+    loaded = load_all(directory)
+    return loaded.records, loaded.files
+
+
+def load_all(directory: Path, match_by: str = "title") -> Loaded:
+    """Every valid file under `directory`; any invalid file stops the command."""
+    desired = load_desired([directory], match_by=match_by)
     if desired.problems:
         # stderr: stdout may be a JSON or Markdown plan that must stay parseable.
         for line in format_problems(desired.problems, resolve_format(None)):
@@ -237,17 +255,53 @@ def load_records(directory: Path) -> tuple[list[DesiredRecord], dict[str, str]]:
             hint=f"fix the files above (`reconciler validate {directory}` lists them)",
         )
     cwd = Path.cwd()
-    records = [
-        DesiredRecord(int(doc.data["id"]), shown_path(doc.path, cwd), doc.data, doc.digest)
-        for doc in desired.documents
-    ]
+    records: list[DesiredRecord] = []
+    new: list[NewRecord] = []
+    for doc in desired.documents:
+        shown = shown_path(doc.path, cwd)
+        if "id" in doc.data:
+            records.append(DesiredRecord(int(doc.data["id"]), shown, doc.data, doc.digest))
+        else:
+            new.append(NewRecord(shown, doc.data, doc.digest))
     # A plan records each file's digest under its path relative to --dir, so that a saved plan
     # applies from any working folder (and whatever spelling of --dir names the same folder).
     base = directory if directory.is_dir() else directory.parent
     files = {
         Path(os.path.relpath(doc.path, base)).as_posix(): doc.digest for doc in desired.documents
     }
-    return records, files
+    return Loaded(records, new, files)
+
+
+def lifecycle(
+    loaded: Loaded, directory: Path, targets: tuple[int, ...], *, match_by: str, prune: bool
+) -> Lifecycle:
+    """Creates and removals are planned for a whole folder only, never with --target."""
+    from reconciler.engine import Lifecycle  # at run time only: validate needs none of it
+
+    if targets:
+        return Lifecycle(match_by=match_by, prune=prune)
+    return Lifecycle(loaded.new, match_by, prune, shown_path(directory))
+
+
+def match_by_option(f: F) -> F:
+    """`--match-by`: the field a new file (no `id`) is matched on before it is created."""
+    return click.option(
+        "--match-by",
+        type=click.Choice(MATCH_FIELDS),
+        default="title",
+        show_default=True,
+        help="The field a file without id is matched on: a live record (archived included) "
+        "or another new file holding the same value there is an error, never a silent match.",
+    )(f)
+
+
+def prune_option(f: F) -> F:
+    return click.option(
+        "--prune",
+        is_flag=True,
+        help="Delete the records whose files were removed (default: only stop managing them). "
+        "Needs a state file: without one nothing is ever deleted.",
+    )(f)
 
 
 def load_state(path: Path, client_settings: ClientSettings) -> State:

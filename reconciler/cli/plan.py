@@ -14,8 +14,11 @@ from reconciler.cli.common import (
     api_options,
     color_for,
     dir_option,
-    load_records,
+    lifecycle,
+    load_all,
     load_state,
+    match_by_option,
+    prune_option,
     report_options,
     run,
     send_required_option,
@@ -44,7 +47,9 @@ def plan_exit_code(plan: Plan, detailed: bool) -> ExitCode:
     "plan",
     help="Show what apply would change, field by field. Reads the API; changes nothing.\n\n"
     f"Only the fields a file declares are managed. Write-only fields ({WRITE_ONLY_NAMES}) are "
-    "compared with the values this tool last applied (--state).",
+    "compared with the values this tool last applied (--state). A file without id is a record "
+    "to create (refused if a live record already holds its --match-by value); a managed id whose "
+    "file was removed is no longer managed, or with --prune deleted.",
 )
 @dir_option
 @target_option
@@ -60,6 +65,8 @@ def plan_exit_code(plan: Plan, detailed: bool) -> ExitCode:
     help="Exit 2 when there are changes, 0 when there are none (1 on error).",
 )
 @send_required_option
+@match_by_option
+@prune_option
 @api_options
 def command(
     directory: Path,
@@ -69,6 +76,8 @@ def command(
     detailed_exitcode: bool,
     no_mask: bool,
     send_required: bool,
+    match_by: str,
+    prune: bool,
     api_url: str | None,
     base_path: str | None,
     state_path: Path,
@@ -77,9 +86,10 @@ def command(
     client_settings = settings(api_url, base_path)
     if out is not None:  # found now, not after the requests were spent
         check_writable(out, what="the plan file (--out)")
-    records, files = load_records(directory)
-    records = select(records, targets)
+    loaded = load_all(directory, match_by)
+    records = select(loaded.records, targets)
     state = load_state(state_path, client_settings)
+    life = lifecycle(loaded, directory, targets, match_by=match_by, prune=prune)
 
     allows = record_allows((r.id, r.file) for r in records)
 
@@ -89,9 +99,10 @@ def command(
                 client,
                 records,
                 state,
-                files=files,
+                files=loaded.files,
                 send_required=send_required,
                 folder_allows=allows,
+                life=life,
             )
 
     result, _ = run(go)

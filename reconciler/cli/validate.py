@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from reconciler import authoring
-from reconciler.cli.common import resolve_format
+from reconciler.cli.common import match_by_option, resolve_format
 from reconciler.errors import EXIT_CODES_HELP, ExitCode
 from reconciler.validate import Desired, format_problems, load_desired, summary, to_json
 
@@ -67,17 +67,20 @@ def partial_format_option(f: F) -> F:
     "allow_new_options: true in opportunities/.reconciler.yaml).",
 )
 @partial_format_option
+@match_by_option
 def command(
     paths: tuple[Path, ...],
     catalogue: Path | None,
     allow_new_options: bool,
     output_format: str | None,
+    match_by: str,
 ) -> ExitCode:
     """Check desired-state files without talking to the API.
 
     PATHS are files or folders (folders: *.yaml and *.yml, recursively); the default is
     opportunities/. Every problem in every file is printed as FILE:LINE:COL: FIELD: message,
-    in file and line order: strict YAML, the schema, and ids declared by two files. When a
+    in file and line order: strict YAML, the schema, ids declared by two files, and new files
+    (without id) that two files would create with one --match-by value. When a
     schemas/catalogue.json exists (`reconciler catalogue pull`), also, offline: unknown custom
     keys, values of the wrong type, and dropdown or trade values that are not options (errors,
     or warnings where the files opt in to new options). Exits 1 if there is any problem;
@@ -91,7 +94,7 @@ def command(
         used.append(rules)
         return rules
 
-    desired = load_desired(chosen, rules_for)
+    desired = load_desired(chosen, rules_for, match_by=match_by)
     fmt = resolve_format(output_format)
     if fmt == "json":
         click.echo(to_json(desired, used[0].catalogues() if used else []), nl=False)

@@ -117,8 +117,11 @@ class ApiClient:
         include_archived: bool = True,
         order_by: str = "asc",
         updated_after: str | None = None,
+        filters: Mapping[str, str] | None = None,
     ) -> list[dict[str, Any]]:
-        """One page of `GET /opportunities` (a bare JSON array; the last page is short or empty)."""
+        """One page of `GET /opportunities` (a bare JSON array; the last page is short or empty).
+
+        `filters`: the API's search parameters (`title`, `address`, `primaryEmail`, ...)."""
         params = {
             "page": str(page),
             "page_size": str(page_size),
@@ -127,6 +130,7 @@ class ApiClient:
         }
         if updated_after is not None:
             params["updated_after"] = updated_after
+        params.update(filters or {})
         body = await self._call("GET", self.settings.base_path, params=params)
         if not isinstance(body, list) or not all(isinstance(r, dict) for r in body):
             raise self._unexpected("GET", self.settings.base_path, "a JSON array of records", body)
@@ -158,6 +162,40 @@ class ApiClient:
         if not isinstance(answer, dict):
             raise self._unexpected("PATCH", path, "a JSON object", answer, record_id=record_id)
         return answer
+
+    async def create(
+        self,
+        body: Mapping[str, Any],
+        *,
+        match_by: str,
+        strategy: str,
+        allow_new_options: bool = False,
+    ) -> dict[str, Any]:
+        """`POST /opportunities`: an upsert; returns the record created, or the one it matched.
+
+        Retried after a dropped connection or a 5xx like any other call: with `match_by` and
+        the `skip` strategy a repeat matches the record the first attempt made, and the caller
+        tells a created record from a matched one by its values.
+        """
+        path = self.settings.base_path
+        params = {
+            "match_by": match_by,
+            "match_found_strategy": strategy,
+            "allow_new_options": _flag(allow_new_options),
+        }
+        answer = await self._call("POST", path, params=params, json=body)
+        if not isinstance(answer, dict):
+            raise self._unexpected("POST", path, "a JSON object", answer)
+        return answer
+
+    async def delete(self, record_id: int) -> bool:
+        """`DELETE /opportunities/{id}`; False when the record was already gone (404)."""
+        path = f"{self.settings.base_path}/{record_id}"
+        try:
+            await self._call("DELETE", path, record_id=record_id)
+        except NotFound:
+            return False
+        return True
 
     async def properties(self, record_type: str = "opportunity") -> list[dict[str, Any]]:
         """The property catalogue for one record type (`GET /properties?record_type=...`)."""
@@ -254,6 +292,8 @@ class ApiClient:
         if response.status_code == 429:
             self.throttled += 1
         if response.is_success:
+            if not response.content.strip():
+                return None  # a DELETE may answer 200 with no body
             try:
                 # orjson: a 10,000-record listing is ~19 MB of JSON, and the standard decoder
                 # spent 0.2 s of a plan's 0.7 s read on it. Its errors are ValueErrors too.

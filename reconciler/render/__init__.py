@@ -97,7 +97,15 @@ def fit(blocks: Sequence[tuple[str, str]], budget: int) -> tuple[list[str], list
 
 # --- terminal text --------------------------------------------------------------------------------
 
-_STYLES = {"update": "33", "drift": "33", "error": "31", "new": "32", "bold": "1", "dim": "2"}
+_STYLES = {
+    "update": "33",
+    "drift": "33",
+    "error": "31",
+    "new": "32",
+    "delete": "31",
+    "bold": "1",
+    "dim": "2",
+}
 
 Style = Callable[[str, str], str]
 

@@ -18,6 +18,10 @@ MARKER = "<!-- reconciler-apply -->"
 
 _OUTCOME = {
     Status.APPLIED: "applied",
+    Status.CREATED: "created",
+    Status.DELETED: "**deleted**",
+    Status.UNMANAGED: "no longer managed",
+    Status.MATCHED: "**not created: matched an existing record**",
     Status.FAILED: "**failed**",
     Status.STALE: "skipped: changed in Coperniq since the plan",
     Status.NOT_SENT: "not sent",
@@ -28,6 +32,10 @@ _OUTCOME = {
 
 _MARK = {
     Status.APPLIED: "applied",
+    Status.CREATED: "created",
+    Status.DELETED: "deleted",
+    Status.UNMANAGED: "no longer managed",
+    Status.MATCHED: "NOT CREATED",
     Status.FAILED: "FAILED",
     Status.STALE: "stale, skipped",
     Status.NOT_SENT: "not sent",
@@ -37,7 +45,7 @@ _MARK = {
 
 
 def outcome_line(o: Outcome) -> str:
-    line = f"  {o.id} ({terminal(o.file)}): {_MARK[o.status]}"
+    line = f"  {'new' if o.id is None else o.id} ({terminal(o.file)}): {_MARK[o.status]}"
     message = o.message
     if o.status is Status.ALREADY_APPLIED and message.startswith("already applied"):
         message = message.removeprefix("already applied").lstrip(": ")
@@ -58,8 +66,9 @@ def report_lines(report: ApplyReport) -> list[str]:
     if report.count(Status.REFUSED):
         refused = f"{report.count(Status.REFUSED)} refused (plan file edited), "
     lines.append(
-        f"Apply: {report.count(Status.APPLIED)} applied, {resumed}{report.count(Status.FAILED)} "
-        f"failed, {refused}{report.count(Status.STALE)} skipped as stale, "
+        f"Apply: {created(report)}{report.count(Status.APPLIED)} applied, {resumed}"
+        f"{lifecycle(report)}{report.count(Status.FAILED)} failed, {refused}"
+        f"{report.count(Status.STALE)} skipped as stale, "
         f"{report.count(Status.NOT_SENT)} not sent. "
         f"Requests: {report.requests} spent ({remaining(report.remaining)} remaining today for "
         "this key)."
@@ -78,7 +87,8 @@ def headline(report: ApplyReport | None, plan: Plan) -> str:
             return f"Apply: nothing applied; {plural(len(plan.errors), 'record')} cannot be planned"
         return "Apply: nothing to do, the live opportunities match the files"
     return (
-        f"Apply: {report.count(Status.APPLIED)} applied, {report.count(Status.FAILED)} failed, "
+        f"Apply: {created(report)}{report.count(Status.APPLIED)} applied, {lifecycle(report)}"
+        f"{report.count(Status.FAILED)} failed, "
         f"{report.count(Status.STALE)} skipped as stale, {report.count(Status.NOT_SENT)} not sent"
         + (
             f", {report.count(Status.ALREADY_APPLIED)} already applied"
@@ -90,14 +100,36 @@ def headline(report: ApplyReport | None, plan: Plan) -> str:
     )
 
 
+def created(report: ApplyReport) -> str:
+    """`N created, ` when the apply created records, else nothing."""
+    count = report.count(Status.CREATED)
+    return f"{count} created, " if count else ""
+
+
+def lifecycle(report: ApplyReport) -> str:
+    """`N deleted, N no longer managed, N matched ..., ` for the counts that are not zero."""
+    parts = [
+        f"{report.count(status)} {label}, "
+        for status, label in (
+            (Status.DELETED, "deleted"),
+            (Status.UNMANAGED, "no longer managed"),
+            (Status.MATCHED, "matched an existing record (not created)"),
+        )
+        if report.count(status)
+    ]
+    return "".join(parts)
+
+
 def render_apply_markdown(plan: Plan, report: ApplyReport | None) -> str:
     lines = [MARKER, f"### {prose(headline(report, plan))}", ""]
     if report is not None and report.outcomes:
-        fields = {c.id: ", ".join(f.field for f in c.fields) for c in plan.changes}
+        fields: dict[int | None, str] = {
+            c.id: ", ".join(f.field for f in c.fields) for c in plan.changes
+        }
         lines += ["| id | file | outcome | fields | message |", "| --- | --- | --- | --- | --- |"]
         lines += [
-            f"| {o.id} | <code>{cell(o.file)}</code> | {_OUTCOME[o.status]} "
-            f"| {cell(fields.get(o.id, ''))} | {cell(o.message)} |"
+            f"| {'new' if o.id is None else o.id} | <code>{cell(o.file)}</code> "
+            f"| {_OUTCOME[o.status]} | {cell(fields.get(o.id, ''))} | {cell(o.message)} |"
             for o in report.outcomes
         ]
         warnings = [rewritten_text(w) for o in report.outcomes for w in o.warnings]
@@ -108,7 +140,9 @@ def render_apply_markdown(plan: Plan, report: ApplyReport | None) -> str:
             lines += ["", "**Errors after applying:**", "", *[f"- {cell(e)}" for e in errors]]
     if plan.errors:
         lines += ["", "**Records that cannot be planned:**", ""]
-        lines += [f"- {e.id} <code>{cell(e.file)}</code>: {cell(e.message)}" for e in plan.errors]
+        lines += [
+            f"- {e.label} <code>{cell(e.file)}</code>: {cell(e.message)}" for e in plan.errors
+        ]
     if report is not None:
         left = remaining(report.remaining)
         lines += ["", f"Requests: {report.requests} spent ({left} remaining today)."]

@@ -1,10 +1,15 @@
-"""The plan as terminal text, Terraform-like: `~ id "title" (file)` then `field: old -> new`."""
+"""The plan as terminal text, Terraform-like: `~ id "title" (file)` then `field: old -> new`.
+
+Deletions come first, in their own section (they are the one irreversible action), then creates
+(`+ create "title" (file)` with the body the POST sends), updates, and the records no longer
+managed (`- id "title" no longer managed (file removed)`, nothing sent).
+"""
 
 from __future__ import annotations
 
 from reconciler.diff import FieldChange
 from reconciler.escape import terminal
-from reconciler.plan import Change, Plan, RecordError
+from reconciler.plan import Change, Create, Plan, RecordError, Removal
 from reconciler.render import UNKNOWN, Style, format_value, no_changes, plural, remaining, styler
 
 
@@ -26,14 +31,55 @@ def _change_lines(change: Change, style: Style) -> list[str]:
     return lines
 
 
+def _create_lines(create: Create, style: Style) -> list[str]:
+    title = style(format_value(create.title), "bold")
+    if create.bind_id is not None:
+        return [
+            f"  {style('+', 'new')} bind {create.bind_id} {title} ({terminal(create.file)})",
+            "      created by an earlier apply that was interrupted before writing its id: "
+            "apply writes the id into the file and sends nothing",
+        ]
+    lines = [f"  {style('+', 'new')} create {title} ({terminal(create.file)})"]
+    lines += [f"      {name}: {format_value(value)}" for name, value in create.body.items()]
+    lines += [
+        f"      {style('+', 'new')} new dropdown option {terminal(o.field)}: "
+        f"{format_value(o.value)}"
+        for o in create.new_options
+    ]
+    return lines
+
+
+def _delete_line(removal: Removal, style: Style) -> list[str]:
+    title = style(format_value(removal.title), "bold")
+    return [
+        f"  {style('-', 'delete')} delete {removal.id} {title} ({removal.reason})",
+        f"      file: {terminal(removal.file)}",
+    ]
+
+
+def _unmanage_line(removal: Removal, style: Style) -> list[str]:
+    title = style(format_value(removal.title), "bold")
+    return [
+        f"  {style('-', 'dim')} {removal.id} {title} no longer managed ({removal.reason})",
+        f"      file: {terminal(removal.file)}",
+    ]
+
+
 def _error_lines(error: RecordError, style: Style) -> list[str]:
-    where = f"{error.id} ({terminal(error.file)})"
+    where = f"{error.label} ({terminal(error.file)})"
     return [f"  {style('!', 'error')} {where}: {terminal(error.message)}"]
 
 
 def summary_line(plan: Plan) -> str:
     s = plan.summary()
-    line = f"Plan: {s['update']} to update, {s['unchanged']} unchanged"
+    parts = [f"{s['create']} to create"] if s["create"] else []
+    parts.append(f"{s['update']} to update")
+    if s["delete"]:
+        parts.append(f"{s['delete']} to delete")
+    if s["unmanage"]:
+        parts.append(f"{s['unmanage']} no longer managed")
+    parts.append(f"{s['unchanged']} unchanged")
+    line = "Plan: " + ", ".join(parts)
     return line + (f", {s['errors']} with errors." if s["errors"] else ".")
 
 
@@ -48,11 +94,33 @@ def requests_line(plan: Plan) -> str:
 def render_text(plan: Plan, *, color: bool = False) -> str:
     style = styler(color)
     lines: list[str] = []
+    if plan.deletes:
+        lines += [
+            style(
+                "reconciler will DELETE these opportunities (--prune; their files were removed):",
+                "delete",
+            ),
+            "",
+        ]
+        for removal in plan.deletes:
+            lines += [*_delete_line(removal, style), ""]
+    if plan.creates:
+        lines += ["reconciler will create these opportunities:", ""]
+        for create in plan.creates:
+            lines += [*_create_lines(create, style), ""]
     if plan.changes:
         lines += ["reconciler will update these opportunities:", ""]
         for change in plan.changes:
             lines += [*_change_lines(change, style), ""]
-    else:
+    if plan.unmanaged:
+        lines += [
+            "reconciler will stop managing these opportunities (nothing is sent; to delete "
+            "them instead, plan with --prune):",
+            "",
+        ]
+        for removal in plan.unmanaged:
+            lines += [*_unmanage_line(removal, style), ""]
+    if not plan.has_changes:
         lines += [no_changes(plan.unchanged, len(plan.errors)), ""]
     if plan.errors:
         lines += ["These records cannot be planned:", ""]

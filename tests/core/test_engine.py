@@ -244,7 +244,7 @@ def test_a_saved_plan_whose_patch_was_edited_is_refused(world: World) -> None:
             return (await compute_plan(client, records, world.state(), files={})).plan
 
     data = json.loads(asyncio.run(plan()).to_json())
-    data["changes"][0]["patch"]["title"] = "Something the reviewer never saw"
+    data["changes"][0]["sends"]["body"]["title"] = "Something the reviewer never saw"
     del data["checksum"]  # a careful forger recomputes it; the rebuilt PATCH still differs
     forged = Plan.from_dict(data)
     world.sandbox.clear_log()

@@ -92,7 +92,14 @@ def test_plan_lists_changes_errors_and_counts() -> None:
         NewOption("custom.financing_type", "Lease"),
     )
     assert plan.requests == RequestCounts(1, 1, 4990)
-    assert plan.summary() == {"update": 1, "unchanged": 1, "errors": 3}
+    assert plan.summary() == {
+        "create": 0,
+        "update": 1,
+        "delete": 0,
+        "unmanage": 0,
+        "unchanged": 1,
+        "errors": 3,
+    }
 
 
 def test_dict_form_round_trips_and_the_checksum_is_stable() -> None:
@@ -111,14 +118,20 @@ def test_dict_form_round_trips_and_the_checksum_is_stable() -> None:
 
 def test_an_edited_plan_file_is_refused() -> None:
     data = json.loads(build().to_json())
-    data["changes"][0]["patch"]["value"] = 1
+    data["changes"][0]["sends"]["body"]["value"] = 1
     with pytest.raises(ReconcilerError, match="edited after planning"):
         Plan.from_dict(data, source="plan.json")
 
 
-@pytest.mark.parametrize("data", [[], {"format_version": "9"}, {"format_version": "1"}])
+@pytest.mark.parametrize("data", [{"format_version": "2"}, {"format_version": "2", "options": {}}])
 def test_not_a_plan_is_refused_with_a_clear_message(data: Any) -> None:
     with pytest.raises(ReconcilerError, match="not a valid reconciler plan"):
+        Plan.from_dict(data, source="x.json")
+
+
+@pytest.mark.parametrize("data", [[], {"format_version": "9"}, {"format_version": "1"}, {}])
+def test_a_plan_of_another_format_version_is_refused_saying_so(data: Any) -> None:
+    with pytest.raises(ReconcilerError, match="this reconciler reads format_version '2' only"):
         Plan.from_dict(data, source="x.json")
 
 

@@ -22,7 +22,7 @@ def test_a_file_that_lists_the_dropdown_is_applied_without_the_flag(make_world: 
     [change] = plan["changes"]
     assert change["new_options"] == [{"field": "custom.roof_type", "value": "Slate"}]
     assert change["allow_new_options"] is True
-    assert "allow_new_options" not in change["patch"]  # a reconciler setting, never sent
+    assert "allow_new_options" not in change["sends"]["body"]  # a reconciler setting, never sent
     code, out, _ = world.plan()
     assert 'new dropdown option custom.roof_type: "Slate" (the file allows it)' in out
     code, out, err = world.apply()

@@ -42,12 +42,15 @@ def test_apply_sends_only_the_changed_fields_and_converges(make_world: Any) -> N
 def test_json_plan_shape(make_world: Any) -> None:
     world = make_world([record(1, value=1)], [record(1, value=2)])
     plan = world.plan_json()
-    assert plan["format_version"] == "1"
-    assert plan["summary"] == {"update": 1, "unchanged": 0, "errors": 0}
+    assert plan["format_version"] == "2"
+    assert plan["options"] == {"prune": False, "match_by": "title"}
+    assert plan["summary"] == {
+        "create": 0, "update": 1, "delete": 0, "unmanage": 0, "unchanged": 0, "errors": 0
+    }  # fmt: skip
     (change,) = plan["changes"]
     assert change["id"] == 1 and change["action"] == "update"
     assert change["fields"] == [{"field": "value", "before": 1, "after": 2, "before_known": True}]
-    assert change["patch"] == {"value": 2}
+    assert change["sends"] == {"method": "PATCH", "body": {"value": 2}}
     assert change["new_options"] == []
     assert change["live_updated_at"]
     assert plan["requests"]["apply"] == 1

@@ -56,9 +56,12 @@ def test_an_edited_patch_is_refused_by_name_even_with_a_recomputed_checksum(
 
     def edit(data: dict[str, Any]) -> None:
         first = data["changes"][0]
-        first["patch"] = {"value": 2, "primaryEmail": "attacker@example.com"}
+        first["sends"]["body"] = {"value": 2, "primaryEmail": "attacker@example.com"}
         # A record no file declares, with a PATCH of the attacker's choosing.
-        extra = json.loads(json.dumps(first)) | {"id": 3, "patch": {"value": 666}}
+        extra = json.loads(json.dumps(first)) | {
+            "id": 3,
+            "sends": {"method": "PATCH", "body": {"value": 666}},
+        }
         data["changes"].append(extra)
 
     tamper(planfile, edit)

@@ -98,7 +98,7 @@ def test_plan_on_a_pull_request(gitops: GitOps) -> None:
     assert job.ran() == ["Plan", "Render the plan", "Fail when records cannot be planned"]
     assert job.step("Plan").outputs == {"exitcode": "2"}
     plan = json.loads((gitops.work / "plan.json").read_text(encoding="utf-8"))
-    assert plan["format_version"] == "1" and plan["summary"]["update"] >= 4
+    assert plan["format_version"] == "2" and plan["summary"]["update"] >= 4
     comment = (gitops.work / "plan.md").read_text(encoding="utf-8")
     assert comment.startswith("<!-- reconciler-plan -->\n")
     assert "maria.ramirez@example.com" not in comment  # masked in the PR comment
@@ -233,3 +233,63 @@ def test_a_catalogue_check_that_cannot_read_fails_the_run(gitops: GitOps) -> Non
     job = gitops.runner.run_job(DRIFT, "drift")
     assert not job.ok
     assert job.step("Report drift").code == 1
+
+
+def test_apply_commits_the_files_that_received_ids_with_the_state(gitops: GitOps) -> None:
+    new = gitops.work / "opportunities" / "nguyen-heat-pump.yaml"
+    new.write_text(
+        "# no id yet\ntitle: Nguyen Heat Pump\naddress: ['18 Willow Ln, Houston, TX 77002']\n"
+        "trades: [HVAC]\n",
+        encoding="utf-8",
+    )
+    git(gitops.work, "add", ".")
+    git(gitops.work, "commit", "--quiet", "-m", "a new opportunity")
+    git(gitops.work, "push", "--quiet", "origin", "main")
+    planned = gitops.runner.run_job(PLAN, "plan")
+    assert planned.ok
+    assert "+ create" in (gitops.work / "plan.md").read_text(encoding="utf-8")
+    (gitops.work / "plan.json").unlink()
+
+    job = gitops.runner.run_job(APPLY, "apply")
+    assert job.ok, [(s.name, s.stdout, s.stderr) for s in job.steps]
+    (_post,) = [r for r in gitops.sandbox.requests() if r.method == "POST"]
+    new_id = max(
+        r["id"]
+        for r in httpx.get(
+            f"{gitops.sandbox.base_url}/v1/opportunities",
+            params={"page_size": 100, "order_by": "desc", "include_archived": "true"},
+            headers={"x-api-key": gitops.sandbox.api_key},
+        ).json()
+    )
+    subject = git(gitops.origin, "log", "-1", "--format=%s", "main").strip()
+    assert subject == f"reconciler: state after applying 0123456789ab; new ids {new_id} [skip ci]"
+    body = git(gitops.origin, "log", "-1", "--format=%b", "main")
+    assert f"id {new_id}: opportunities/nguyen-heat-pump.yaml" in body
+    changed = git(gitops.origin, "show", "--name-only", "--format=", "main").split()
+    assert sorted(changed) == [".reconciler/state.json", "opportunities/nguyen-heat-pump.yaml"]
+    committed = git(gitops.origin, "show", "main:opportunities/nguyen-heat-pump.yaml")
+    assert committed.startswith(f"# no id yet\nid: {new_id}\ntitle: Nguyen Heat Pump\n")
+    assert gitops.runner.run_job(PLAN, "plan").step("Plan").outputs == {"exitcode": "0"}
+
+
+def test_a_removed_file_is_deleted_only_when_the_repository_variable_enables_prune(
+    gitops: GitOps,
+) -> None:
+    assert gitops.runner.run_job(APPLY, "apply").ok  # records the managed ids
+    git(gitops.work, "pull", "--quiet", "--rebase", "origin", "main")
+    git(gitops.work, "rm", "--quiet", "opportunities/1002-chen-roofing.yaml")
+    git(gitops.work, "commit", "--quiet", "-m", "drop a file")
+    git(gitops.work, "push", "--quiet", "origin", "main")
+    gitops.runner.variables["RECONCILER_PRUNE"] = "false"
+    planned = gitops.runner.run_job(PLAN, "plan")
+    assert "no longer managed" in (gitops.work / "plan.md").read_text(encoding="utf-8")
+    assert planned.ok
+    gitops.runner.variables["RECONCILER_PRUNE"] = "true"
+    gitops.runner.run_job(PLAN, "plan")
+    assert "**delete** 1002" in (gitops.work / "plan.md").read_text(encoding="utf-8")
+    (gitops.work / "plan.json").unlink()
+    job = gitops.runner.run_job(APPLY, "apply")
+    assert job.ok, [(s.name, s.stdout, s.stderr) for s in job.steps]
+    assert [r.path for r in gitops.sandbox.requests() if r.method == "DELETE"] == [
+        "/v1/opportunities/1002"
+    ]

@@ -44,8 +44,22 @@ def test_every_field_of_the_model_and_nothing_else_is_declared(schema: dict[str,
 
 
 def test_required_fields_match_the_model(schema: dict[str, Any]) -> None:
-    expected = [fields.KEY, *(name for name, f in fields.FIELDS.items() if f.required)]
+    # `id` is optional: a file without it declares a new opportunity (issue 10).
+    expected = [name for name, f in fields.FIELDS.items() if f.required]
     assert schema["required"] == expected
+    assert fields.KEY in schema["properties"]
+
+
+def test_a_file_without_id_is_valid_and_needs_what_a_create_needs() -> None:
+    data = with_line("id: 1001\n", "")
+    assert is_valid(data) and check(data) == []
+    del data["trades"]
+    (finding,) = check(data)
+    assert finding.field == "trades"
+    assert finding.message == (
+        "the required field trades is missing; add it (a file without id declares a new "
+        "opportunity, and creating one needs title, address and trades)"
+    )
 
 
 @pytest.mark.parametrize("name", list(fields.FIELDS))
@@ -171,7 +185,11 @@ BLANK_TITLE = (
             [(("id",), "id", "must be an integer, not the number 1001.0 (write 1001)")],
         ),
         ("id: 1001", "id: true", [(("id",), "id", "must be an integer, not true")]),
-        ("id: 1001\n", "", [((), "id", "the required field id is missing; add it")]),
+        (
+            "title: Solar install\n",
+            "",
+            [((), "title", "the required field title is missing; add it")],
+        ),
         ("title: Solar install", 'title: "  "', [(("title",), "title", BLANK_TITLE)]),
         ("title: Solar install", 'title: ""', [(("title",), "title", BLANK_TITLE)]),
         (
