@@ -29,7 +29,7 @@ _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 def syntax_problem(e: yaml.MarkedYAMLError, raw: bytes) -> tuple[str, int, int]:
     """The message, line and column for a scanner, parser or composer error."""
     mark = e.problem_mark or e.context_mark
-    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    line, col = _in_file(raw, *((mark.line + 1, mark.column + 1) if mark else (1, 1)))
     for key in (e.context, e.problem):
         if key in _SYNTAX_HINTS:
             return _SYNTAX_HINTS[key], line, col
@@ -41,6 +41,15 @@ def syntax_problem(e: yaml.MarkedYAMLError, raw: bytes) -> tuple[str, int, int]:
     elif e.context:
         problem += f" ({e.context})"
     return problem, line, col
+
+
+def _in_file(raw: bytes, line: int, col: int) -> tuple[int, int]:
+    """A position inside the file: in a file without a final line break, libyaml puts "end of
+    file" on a line that does not exist; the end of the last line it is."""
+    lines = _LINE_BREAK.split(raw.decode("utf-8-sig", "replace"))
+    if line <= len(lines):
+        return line, col
+    return len(lines), len(lines[-1]) + 1
 
 
 def reader_problem(e: yaml.reader.ReaderError, raw: bytes) -> tuple[str, int, int]:
