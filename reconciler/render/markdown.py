@@ -63,7 +63,7 @@ def _create_details(create: Create, masked: bool) -> str:
         return ""
     lines = [
         "<details>",
-        f"<summary>+ create {cell(create.title)}: {len(create.body)} field(s)</summary>",
+        f"<summary>+ create {cell(create.title)}: {plural(len(create.body), 'field')}</summary>",
         "",
         f"File: <code>{cell(create.file)}</code>",
         "",

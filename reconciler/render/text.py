@@ -40,7 +40,9 @@ def _create_lines(create: Create, style: Style) -> list[str]:
             "apply writes the id into the file and sends nothing",
         ]
     lines = [f"  {style('+', 'new')} create {title} ({terminal(create.file)})"]
-    lines += [f"      {name}: {format_value(value)}" for name, value in create.body.items()]
+    lines += [
+        f"      {terminal(name)}: {format_value(value)}" for name, value in create.body.items()
+    ]
     lines += [
         f"      {style('+', 'new')} new dropdown option {terminal(o.field)}: "
         f"{format_value(o.value)}"
