@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.apply import (
+    QUOTA_EXHAUSTED,
     ApplyReport,
     Outcome,
     Status,
@@ -333,10 +334,18 @@ async def _lifecycle(
     """The creates (at most `concurrency` at once), then the deletes and unmanages."""
     slots = asyncio.Semaphore(max(1, options.concurrency))
 
+    def held_back() -> str | None:
+        """Why no further request may start: Ctrl-C, or the API said the daily quota is spent
+        (a 429 with 0 remaining, or a last answer leaving 0): every further request would fail."""
+        if stop.is_set():
+            return "interrupted before sending"
+        return QUOTA_EXHAUSTED if client.last_remaining == 0 else None
+
     async def create(c: Create) -> Outcome:
         async with slots:
-            if stop.is_set():
-                outcome = Outcome(c.bind_id, c.file, Status.NOT_SENT, "interrupted before sending")
+            why = held_back()
+            if why is not None:
+                outcome = Outcome(c.bind_id, c.file, Status.NOT_SENT, why)
             else:
                 outcome = await create_one(
                     client, c, state, allow_new_options=options.allow_new_options
@@ -346,12 +355,11 @@ async def _lifecycle(
 
     outcomes = list(await asyncio.gather(*(create(c) for c in creates)))
     for removal in removals:
+        why = held_back()
         if removal.action is Action.UNMANAGE:
             outcome = unmanage_one(removal, state)
-        elif stop.is_set():
-            outcome = Outcome(
-                removal.id, removal.file, Status.NOT_SENT, "interrupted before sending"
-            )
+        elif why is not None:
+            outcome = Outcome(removal.id, removal.file, Status.NOT_SENT, why)
         else:
             outcome = await delete_one(client, removal, state)
         on_outcome(outcome)

@@ -197,3 +197,38 @@ def test_a_plan_applies_only_to_the_api_it_was_made_against(make_world: Any) -> 
     assert code == ExitCode.ERROR
     assert f"planned against {staging.sandbox.base_url}" in err
     assert production.sandbox.requests() == [] and staging.patches() == []
+
+
+def test_a_spent_daily_quota_also_holds_back_the_creates(make_world: Any, tmp_path: Path) -> None:
+    from reconciler.cli.common import load_all
+    from reconciler.engine import Lifecycle
+
+    world = make_world([record(1, value=0), record(2, value=0)])
+    world.write(record(1, value=1))
+    world.write(record(2, value=2))
+    for name in ("new-a", "new-b"):
+        data = record(0, title=f"New {name}")
+        del data["id"]
+        world.write(data, name=f"{name}.yaml")
+    loaded = load_all(world.dir)
+    assert len(loaded.new) == 2
+    settings = ClientSettings(base_url=world.sandbox.base_url, api_key=world.sandbox.api_key)
+    state = State.load(tmp_path / "quota-state.json")
+    life = Lifecycle(loaded.new, "title", False, str(world.dir))
+
+    async def go() -> Any:
+        async with ApiClient(settings) as client:
+            run = await compute_plan(client, loaded.records, state, files={}, life=life)
+            assert len(run.plan.creates) == 2 and len(run.plan.changes) == 2
+            world.sandbox.set_limits(rate_per_day=1)  # another job spends the key meanwhile
+            world.sandbox.clear_log()
+            return await run_apply(
+                client, run.plan, state, ApplyOptions(force=True, concurrency=1),
+                live=run.live.records, stop=asyncio.Event(), new=loaded.new,
+            )  # fmt: skip
+
+    report = asyncio.run(go())
+    by_status = [(o.status, o.message) for o in report.outcomes]
+    assert by_status.count((Status.NOT_SENT, "daily quota exhausted")) == 2, by_status
+    assert [r.method for r in world.sandbox.requests()] == ["PATCH", "PATCH"]  # no POST
+    assert not report.ok
