@@ -42,7 +42,7 @@ def _write_only(field: str) -> bool:
 
 def updates_for(record: DriftedRecord) -> dict[str, Any]:
     """The live value of every drifted field adopt may write (write-only fields excluded)."""
-    return {f.field: f.live for f in record.fields if not _write_only(f.field)}
+    return {f.field: f.before for f in record.fields if not _write_only(f.field)}
 
 
 def adopt_record(record: DriftedRecord, path: Path, digest: str) -> Adopted:

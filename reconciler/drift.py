@@ -1,8 +1,9 @@
 """Drift: where the live records have moved away from git, field by field, newest edit first.
 
-Pure code. A drift report is the readable part of a plan seen from the other side: for every
-desired record, the managed fields whose live value differs from the file (the diff itself is
-`reconciler.diff.diff_record`, so drift and plan can never disagree on what "differs" means),
+Pure code. A drift report is the readable part of a plan seen from the other side: it is computed
+by projecting the plan's own diff pass (`plan.diff_all`), so drift and plan can never disagree on
+what "differs" means. For every desired record, the managed fields whose live value differs from
+the file,
 with the record's live `updatedAt` and `updatedBy`; the records the files name that are missing
 or archived live; and the write-only fields the files declare, which no read can check (the API
 does not return them), listed rather than silently passed over. The report has one stable dict
@@ -18,9 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from reconciler.diff import diff_record
-from reconciler.fields import FIELDS, is_archived, shown_title, updated_at
-from reconciler.plan import DesiredRecord
+from reconciler.diff import FieldChange
+from reconciler.fields import FIELDS
+from reconciler.plan import DesiredRecord, ErrorKind, diff_all
 
 FORMAT_VERSION = "1"
 
@@ -41,20 +42,11 @@ class Editor:
 
 
 @dataclass(frozen=True, slots=True)
-class FieldDrift:
-    """One managed value that differs: `field` is a top-level name or `custom.KEY`."""
-
-    field: str
-    git: Any
-    live: Any
-
-
-@dataclass(frozen=True, slots=True)
 class DriftedRecord:
     id: int
     file: str
     title: str
-    fields: tuple[FieldDrift, ...]
+    fields: tuple[FieldChange, ...]  # `after` is git's value, `before` the live one
     updated_at: str | None
     updated_by: Editor | None
 
@@ -62,6 +54,9 @@ class DriftedRecord:
 class Absence(enum.Enum):
     MISSING = "missing"
     ARCHIVED = "archived"
+
+
+_ABSENCE = {ErrorKind.MISSING: Absence.MISSING, ErrorKind.ARCHIVED: Absence.ARCHIVED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +133,7 @@ def _drifted_to_dict(d: DriftedRecord) -> dict[str, Any]:
         "live_updated_by": None
         if editor is None
         else {"id": editor.id, "name": editor.name, "email": editor.email},
-        "fields": [{"field": f.field, "git": f.git, "live": f.live} for f in d.fields],
+        "fields": [{"field": f.field, "git": f.after, "live": f.before} for f in d.fields],
     }
 
 
@@ -184,40 +179,36 @@ def find_drift(
 ) -> DriftReport:
     """Compare every desired record with its live record (absent from `live`: missing).
 
-    No applied values are passed to the diff: drift is about what a read shows, so a write-only
-    field the live record does not carry comes back as "cannot be read" and is listed as not
-    detectable; where a live record does carry it (CONTRACT 4.2), it is compared like any other.
+    A projection of the plan's own diff pass (`plan.diff_all`), not a second loop: the plan's
+    changes, seen from the other side, with nothing applied, since drift is about what a read
+    shows. A write-only field the live record does not carry comes back as "cannot be read" and
+    is listed as not detectable; where a live record does carry it (CONTRACT 4.2), it is
+    compared like any other. The plan's missing and archived errors are the absent records.
     """
+    changes, errors, unchanged = diff_all(desired, live, {})
     drifted: list[DriftedRecord] = []
-    absent: list[AbsentRecord] = []
     undetectable: dict[str, list[int]] = {}
-    in_sync = 0
-    for record in desired:
-        current = live.get(record.id)
-        if current is None:
-            absent.append(AbsentRecord(record.id, record.file, Absence.MISSING))
-            continue
-        if is_archived(current):
-            absent.append(AbsentRecord(record.id, record.file, Absence.ARCHIVED))
-            continue
-        changes = diff_record(record.data, current, {}).changes
-        for change in changes:
-            if not change.before_known:
-                undetectable.setdefault(change.field, []).append(record.id)
-        fields = tuple(FieldDrift(c.field, c.after, c.before) for c in changes if c.before_known)
+    in_sync = unchanged
+    for change in changes:
+        for f in change.fields:
+            if not f.before_known:
+                undetectable.setdefault(f.field, []).append(change.id)
+        fields = tuple(f for f in change.fields if f.before_known)
         if not fields:
             in_sync += 1
             continue
         drifted.append(
             DriftedRecord(
-                id=record.id,
-                file=record.file,
-                title=shown_title(record.data, current),
+                id=change.id,
+                file=change.file,
+                title=change.title,
                 fields=fields,
-                updated_at=updated_at(current),
-                updated_by=editor_of(current.get("updatedBy")),
+                updated_at=change.live_updated_at,
+                updated_by=editor_of(live[change.id].get("updatedBy")),
             )
         )
+    # diff_all's errors are the missing and archived records, each with its id.
+    absent = [AbsentRecord(e.id, e.file, _ABSENCE[e.kind]) for e in errors if e.id is not None]
     return DriftReport(
         drifted=tuple(sorted(drifted, key=_newest_first)),
         absent=tuple(sorted(absent, key=lambda a: a.id)),

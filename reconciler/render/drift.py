@@ -9,7 +9,8 @@ HTML-escaped, and emails and phones are masked unless `masked=False`.
 
 from __future__ import annotations
 
-from reconciler.drift import Absence, AbsentRecord, DriftedRecord, DriftReport, FieldDrift
+from reconciler.diff import FieldChange
+from reconciler.drift import Absence, AbsentRecord, DriftedRecord, DriftReport
 from reconciler.escape import terminal
 from reconciler.render import (
     cell,
@@ -84,8 +85,8 @@ def _edited(record: DriftedRecord) -> str | None:
     return f"last edited {when}{who}"
 
 
-def _field_text(f: FieldDrift) -> str:
-    return f"      {terminal(f.field)}: git {format_value(f.git)}, live {format_value(f.live)}"
+def _field_text(f: FieldChange) -> str:
+    return f"      {terminal(f.field)}: git {format_value(f.after)}, live {format_value(f.before)}"
 
 
 def render_text(report: DriftReport, *, color: bool = False) -> str:
@@ -136,8 +137,8 @@ def _row(record: DriftedRecord) -> str:
 
 def _details(record: DriftedRecord, masked: bool) -> str:
     rows = [
-        f"| <code>{cell(f.field)}</code> | {code(shown(f.field, f.git, masked=masked))} "
-        f"| {code(shown(f.field, f.live, masked=masked))} |"
+        f"| <code>{cell(f.field)}</code> | {code(shown(f.field, f.after, masked=masked))} "
+        f"| {code(shown(f.field, f.before, masked=masked))} |"
         for f in record.fields
     ]
     lines = [

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.adopt import adopt_record
-from reconciler.drift import DriftedRecord, FieldDrift
+from reconciler.diff import FieldChange
+from reconciler.drift import DriftedRecord
 
 from .conftest import Repo, record
 
@@ -193,14 +194,14 @@ def test_file_mode_and_sequence_indentation_are_kept(repo: Repo) -> None:
     assert os.stat(path).st_mode & 0o777 == 0o600
 
 
-def _drifted(file: Path, *fields: FieldDrift) -> DriftedRecord:
+def _drifted(file: Path, *fields: FieldChange) -> DriftedRecord:
     return DriftedRecord(1, str(file), "t", fields, None, None)
 
 
 def test_a_file_edited_meanwhile_is_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "1.yaml"
     path.write_text(RAMIREZ, encoding="utf-8")
-    result = adopt_record(_drifted(path, FieldDrift("confidence", 70, 90)), path, "0" * 64)
+    result = adopt_record(_drifted(path, FieldChange("confidence", 90, 70)), path, "0" * 64)
     assert result.error is not None and "changed while adopting" in result.error
     assert path.read_text(encoding="utf-8") == RAMIREZ
 
@@ -208,12 +209,12 @@ def test_a_file_edited_meanwhile_is_left_alone(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("drift", "problem"),
     [
-        (FieldDrift("title", "Ramirez", ""), "title"),
-        (FieldDrift("address", ["x"], None), "address"),
+        (FieldChange("title", "", "Ramirez"), "title"),
+        (FieldChange("address", None, ["x"]), "address"),
     ],
 )
 def test_live_values_the_schema_rejects_are_refused(
-    tmp_path: Path, drift: FieldDrift, problem: str
+    tmp_path: Path, drift: FieldChange, problem: str
 ) -> None:
     path = tmp_path / "1.yaml"
     path.write_text(RAMIREZ, encoding="utf-8")

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from reconciler.diff import FieldChange
 from reconciler.drift import (
     Absence,
     AbsentRecord,
     DriftReport,
     Editor,
-    FieldDrift,
     editor_of,
     find_drift,
 )
@@ -60,8 +60,8 @@ def test_only_managed_fields_that_really_differ_are_drift() -> None:
     assert report.has_drift
     (record,) = report.drifted
     assert record.fields == (
-        FieldDrift("title", "Ramirez Solar", "Ramirez Solar (edited)"),
-        FieldDrift("custom.financing_type", "Loan", "Cash"),
+        FieldChange("title", "Ramirez Solar (edited)", "Ramirez Solar"),
+        FieldChange("custom.financing_type", "Cash", "Loan"),
     )
     assert record.updated_at == "2026-03-01T10:00:00.000Z"
     assert record.updated_by == Editor(7, "Jane Doe", "jane.doe@example.com")
@@ -111,7 +111,7 @@ def test_write_only_fields_are_listed_as_not_detectable_unless_the_record_carrie
         ("contacts", (1,)),
     ]
     assert [(d.id, d.fields) for d in report.drifted] == [
-        (3, (FieldDrift("status", "ACTIVE", "ON_HOLD"),))
+        (3, (FieldChange("status", "ON_HOLD", "ACTIVE"),))
     ]
     assert report.in_sync == 2
 
@@ -232,3 +232,30 @@ def test_markdown_stays_under_the_limit_and_says_what_it_left_out() -> None:
     shown = md.count("<details>")
     assert f"**{3000 - shown} of 3000 drifted records are left out**" in md
     assert md.rstrip().endswith("remaining today for this key).")
+
+
+def test_drift_is_the_plan_seen_from_the_other_side() -> None:
+    # One diff pass: the records and fields drift reports are exactly those a plan (with nothing
+    # applied) would change, values swapped, and its missing/archived errors are the absent ones.
+    from reconciler.plan import diff_all
+
+    files = [
+        desired(1, title="a", value=10),
+        desired(2, title="b", status="ACTIVE"),
+        desired(3, title="c"),
+        desired(4, title="d"),
+        desired(5, title="e"),
+    ]
+    live = {
+        1: {"id": 1, "title": "a (edited)", "value": 12.5, "updatedAt": "2026-01-01T00:00:00Z"},
+        2: {"id": 2, "title": "b"},
+        3: {"id": 3, "title": "c", "isActive": False},
+        5: {"id": 5, "title": "e"},
+    }
+    changes, errors, unchanged = diff_all(files, live, {})
+    report = find_drift(files, live)
+    assert [(d.id, d.fields) for d in report.drifted] == [
+        (c.id, tuple(f for f in c.fields if f.before_known)) for c in changes if c.id == 1
+    ]
+    assert [(a.id, a.kind.value) for a in report.absent] == [(e.id, e.kind.value) for e in errors]
+    assert report.in_sync == unchanged + 1  # record 2: only a write-only field, unreadable
