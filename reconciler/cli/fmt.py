@@ -13,8 +13,11 @@ from pathlib import Path
 import click
 
 from reconciler.atomic import write_atomic
-from reconciler.errors import ExitCode, ReconcilerError
+from reconciler.errors import ExitCode, FileTooLarge, NotRegularFile, ReconcilerError
+from reconciler.escape import terminal, terminal_block
 from reconciler.fmt import format_text
+from reconciler.loader import MAX_BYTES
+from reconciler.regular import read_regular
 from reconciler.validate import discover
 
 DEFAULT_PATH = Path("opportunities")
@@ -53,28 +56,35 @@ def command(paths: tuple[Path, ...], check: bool, show_diff: bool) -> int:
     failed = 0
     for path in files:
         try:
-            before = path.read_bytes().decode("utf-8")
+            # A FIFO or device in the folder is refused, never opened (it would hang).
+            raw = read_regular(path, what="an opportunity file", limit=MAX_BYTES)
+            before = raw.decode("utf-8")
+        except (NotRegularFile, FileTooLarge) as e:
+            click.echo(terminal_block(e.message), err=True)
+            failed += 1
+            continue
         except (OSError, UnicodeDecodeError) as e:
             why = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
-            click.echo(f"{path}: cannot read the file: {why}", err=True)
+            click.echo(f"{terminal(str(path))}: cannot read the file: {why}", err=True)
             failed += 1
             continue
         try:
             after = format_text(before, str(path))
         except ReconcilerError as e:
-            click.echo(str(e), err=True)
+            click.echo(terminal_block(str(e)), err=True)
             failed += 1
             continue
         if after == before:
             continue
         changed.append(path)
         if show_diff:
-            click.echo(_diff(path, before, after), nl=False)
+            # The files' lines are untrusted text: no line may act as a workflow command.
+            click.echo(terminal_block(_diff(path, before, after)), nl=False)
         if dry:
-            click.echo(f"would reformat {path}")
+            click.echo(f"would reformat {terminal(str(path))}")
         else:
             write_atomic(path, after)
-            click.echo(f"reformatted {path}")
+            click.echo(f"reformatted {terminal(str(path))}")
     verb = "would be reformatted" if dry else "reformatted"
     parts = [f"{len(changed)} {_files(len(changed))} {verb}"]
     parts.append(f"{len(files) - len(changed) - failed} unchanged")

@@ -201,3 +201,18 @@ def test_errors(cli: Any, hostile: Path, tmp_path: Path) -> None:
     assert "Error" in err
     assert_terminal_safe(out)
     assert_terminal_safe(err)
+
+
+def test_fmt_diff_lines_are_inert(cli: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "fmt"
+    folder.mkdir()
+    (folder / "1.yaml").write_text(
+        "id:     1\ntitle: t\naddress: ['a']\ntrades: []\n"
+        "description: |\n    ::warning::from a block\n    ##[error]legacy\n",
+        encoding="utf-8",
+    )
+    code, out, err = cli("fmt", "--diff", str(folder))
+    assert code == 1, err
+    assert "warning" in out
+    assert_terminal_safe(out)
+    assert_terminal_safe(err)

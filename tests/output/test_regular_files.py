@@ -161,3 +161,10 @@ def test_adopt_writes_nothing_when_one_file_cannot_be_written(site: Site) -> Non
     assert "cannot write opportunities/locked" in err
     assert (site.dir / "1.yaml").read_bytes() == before  # not half the files
     assert site.requests() == 0
+
+
+def test_fmt_reports_a_fifo_in_the_folder_without_opening_it(site: Site) -> None:
+    os.mkfifo(site.dir / "x.yaml")
+    result = child(site, "fmt", "--check", "opportunities")
+    assert result.returncode == 1, result.stderr
+    assert "x.yaml is a FIFO (named pipe), not a regular file" in result.stderr
