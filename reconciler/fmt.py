@@ -31,6 +31,7 @@ from ruamel.yaml.error import YAMLError as RuamelError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.errors import FormatError
+from reconciler.fields import MERGED
 from reconciler.loader import parse
 from reconciler.yamlfile import (
     WIDTH,
@@ -153,7 +154,7 @@ def _reorder(text: str) -> str:
         return text
     # `custom` first: its lines stay inside its own entry, so the top level's positions hold.
     for key, value in root.value:
-        if key.value == "custom" and isinstance(value, MappingNode) and not value.flow_style:
+        if key.value in MERGED and isinstance(value, MappingNode) and not value.flow_style:
             floor = int(key.start_mark.line) + 1
             lines = _reordered_lines(lines, value, floor, str, keep_head=False)
     if not root.flow_style:
@@ -227,9 +228,10 @@ def _restyle(text: str, name: str) -> str:
     styled = _styled(doc, parse(text.encode("utf-8"), name))
     # Mappings in flow style (`{b: 1, a: 2}`) were left to this pass: their order is set here.
     styled = _sorted_flow(styled, canonical_order)
-    custom = styled.get("custom")
-    if isinstance(custom, CommentedMap):
-        styled["custom"] = _sorted_flow(custom, str)
+    for name in MERGED:  # `custom`: its keys in alphabetical order
+        merged = styled.get(name)
+        if isinstance(merged, CommentedMap):
+            styled[name] = _sorted_flow(merged, str)
     out = io.StringIO()
     rt.dump(styled, out)
     return out.getvalue()

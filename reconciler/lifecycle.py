@@ -18,7 +18,7 @@ from typing import Any
 
 from reconciler.apply import Outcome, Status
 from reconciler.diff import field_still_equal, is_readable
-from reconciler.fields import FIELDS, match_value
+from reconciler.fields import FIELDS, MERGED, FieldPath, match_value
 from reconciler.plan import (
     Action,
     Create,
@@ -47,12 +47,9 @@ def carries(body: Mapping[str, Any], live: Mapping[str, Any]) -> list[str]:
     return are taken on trust); [] when `live` carries every value the file declared."""
     differ: list[str] = []
     for name, value in body.items():
-        if name == "custom" and isinstance(value, Mapping):
-            differ += [
-                f"custom.{key}"
-                for key, want in value.items()
-                if not field_still_equal(f"custom.{key}", want, live)
-            ]
+        if name in MERGED and isinstance(value, Mapping):
+            paths = [(str(FieldPath(name, key)), want) for key, want in value.items()]
+            differ += [path for path, want in paths if not field_still_equal(path, want, live)]
             continue
         if not is_readable(name) and live.get(name) is None:
             continue
