@@ -84,6 +84,12 @@ class Catalogue:
         return self.custom.get(path.key) if path.key is not None else self.standard.get(path.top)
 
 
+def field_of(key: str) -> str:
+    """The field a catalogue property's options constrain, as plans name it: a standard
+    property's own name (`trades`), else the merged field's key (`custom.KEY`)."""
+    return key if key in _STANDARD else str(FieldPath(_MERGED[0], key))
+
+
 def _strings(value: Any) -> Iterable[str]:
     if isinstance(value, str):
         yield value

@@ -18,8 +18,9 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.catalogue import Catalogue, Property
+from reconciler.catalogue import Catalogue, Property, field_of
 from reconciler.catalogue_file import sorted_options
+from reconciler.fields import FieldPath
 from reconciler.loader import Key, format_field
 from reconciler.property_types import (
     Kind,
@@ -62,7 +63,8 @@ def covers(allow: AllowNew, field: str) -> bool:
     """Whether `allow` lets a new option be created in `field` (`trades` or `custom.KEY`)."""
     if isinstance(allow, bool):
         return allow
-    return field.removeprefix("custom.") in allow
+    path = FieldPath.parse(field)
+    return (path.top if path.key is None else path.key) in allow
 
 
 def _closest(word: str, candidates: Collection[str]) -> str | None:
@@ -87,7 +89,7 @@ def _option_finding(
         return Finding(
             keys,
             field,
-            f"{value!r} is not an option of {_label(name)} yet: apply will create it "
+            f"{value!r} is not an option of {field_of(name)} yet: apply will create it "
             f"(allow_new_options covers {name})",
             warning=True,
         )
@@ -96,13 +98,9 @@ def _option_finding(
     return Finding(
         keys,
         field,
-        f"{value!r} is not an option of {_label(name)} (options: {_options_text(prop.options)})"
+        f"{value!r} is not an option of {field_of(name)} (options: {_options_text(prop.options)})"
         f"{did_you_mean} to create it on purpose, add `{ALLOW_KEY}: [{name}]` to this file",
     )
-
-
-def _label(name: str) -> str:
-    return name if name == "trades" else f"custom.{name}"
 
 
 def _check_options(

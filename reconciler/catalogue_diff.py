@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from reconciler.catalogue import Catalogue, Property
+from reconciler.catalogue import Catalogue, Property, field_of
 from reconciler.catalogue_file import sorted_options
 from reconciler.escape import markdown as esc
 
@@ -136,10 +136,6 @@ def compare(old: Catalogue, new: Catalogue) -> CatalogueDiff:
     )
 
 
-def _field(key: str) -> str:
-    return key if key == "trades" else f"custom.{key}"
-
-
 def _describe(prop: Property) -> str:
     many = ", several values" if prop.multiple else ""
     label = f" {prop.name!r}" if prop.name else ""
@@ -148,10 +144,12 @@ def _describe(prop: Property) -> str:
 
 def diff_lines(diff: CatalogueDiff) -> list[str]:
     """One line per difference: `+` added, `-` removed, `~` renamed or changed."""
-    lines = [f"  + {_field(p.key)} ({_describe(p)})" for p in diff.added]
-    lines += [f"  - {_field(p.key)} ({_describe(p)})" for p in diff.removed]
-    lines += [f"  ~ {_field(r.old)} renamed to {_field(r.new)} ({r.because})" for r in diff.renamed]
-    lines += [f"  ~ {_field(c.key)}: {'; '.join(c.what)}" for c in diff.changed]
+    lines = [f"  + {field_of(p.key)} ({_describe(p)})" for p in diff.added]
+    lines += [f"  - {field_of(p.key)} ({_describe(p)})" for p in diff.removed]
+    lines += [
+        f"  ~ {field_of(r.old)} renamed to {field_of(r.new)} ({r.because})" for r in diff.renamed
+    ]
+    lines += [f"  ~ {field_of(c.key)}: {'; '.join(c.what)}" for c in diff.changed]
     return lines
 
 
@@ -163,7 +161,7 @@ def used_keys_note(diff: CatalogueDiff, usage: Mapping[str, list[str]]) -> list[
         files = usage.get(key, [])
         if files:
             shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
-            lines.append(f"  {_field(key)} is still used by {shown}")
+            lines.append(f"  {field_of(key)} is still used by {shown}")
     return lines
 
 
