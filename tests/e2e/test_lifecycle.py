@@ -4,12 +4,18 @@ managing or delete when a file goes, and the saved-plan format 2 that carries th
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from reconciler.errors import ExitCode
+from reconciler.sandbox import Faults
 
 from .conftest import World, record
 
@@ -308,3 +314,51 @@ def test_a_state_file_of_another_api_prunes_nothing(make_world: Any) -> None:
     code, out, err = world.plan("--prune", "--detailed-exitcode")
     assert code == ExitCode.OK, out + err
     assert "delete" not in out and "no longer managed" not in out
+
+
+def test_kill_9_between_the_post_and_the_id_write_then_a_rerun_binds_without_a_duplicate(
+    make_world: Any,
+) -> None:
+    world = make_world([record(1)], [record(1)])
+    path = write_new(world)
+    # Every POST is handled (the record is created), then its answer is cut: the apply process
+    # has made the record but cannot know its id; it retries, and is killed meanwhile.
+    world.sandbox.set_faults(Faults(drop_rate=1.0, methods=frozenset({"POST"})))
+    env = {
+        **os.environ,
+        "COPERNIQ_API_URL": world.sandbox.base_url,
+        "COPERNIQ_API_KEY": world.sandbox.api_key,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "apply", "--dir", str(world.dir),
+         "--state", str(world.state), "--auto-approve"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while world.sandbox.count() < 2:
+            assert proc.poll() is None, "apply ended before its POST was handled"
+            assert time.monotonic() < deadline, "the POST never reached the sandbox"
+            time.sleep(0.005)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(10)
+    assert proc.returncode == -signal.SIGKILL
+    assert "id:" not in path.read_text(encoding="utf-8")  # killed before the id write
+    assert str(path) in state(world)["pending_creates"]
+    created = world.sandbox.count()
+
+    world.sandbox.set_faults(Faults())
+    world.sandbox.clear_log()
+    code, out, err = world.plan()
+    assert f"+ bind {created} " in out, out + err
+    code, out, err = world.apply()
+    assert code == ExitCode.OK, out + err
+    assert posts(world) == []  # nothing created twice
+    assert world.sandbox.count() == created
+    first, second = path.read_text(encoding="utf-8").splitlines()[:2]
+    assert first.startswith("# A deal from the trade show") and second == f"id: {created}"
+    saved = state(world)
+    assert "pending_creates" not in saved and saved["managed"][str(created)] == str(path)
+    assert saved["records"][str(created)] == {"status": "ON_HOLD"}
+    assert world.plan("--detailed-exitcode")[0] == ExitCode.OK
