@@ -54,6 +54,7 @@ class DriftedRecord:
 class Absence(enum.Enum):
     MISSING = "missing"
     ARCHIVED = "archived"
+    FILE_REMOVED = "file_removed"  # a managed record (state file) whose file is gone
 
 
 _ABSENCE = {ErrorKind.MISSING: Absence.MISSING, ErrorKind.ARCHIVED: Absence.ARCHIVED}
@@ -95,7 +96,10 @@ class DriftReport:
 
     @property
     def checked(self) -> int:
-        return len(self.drifted) + len(self.absent) + self.in_sync
+        """Files checked (a managed record whose file was removed is not a file)."""
+        return (
+            len(self.drifted) + len(self.absent) - self.count(Absence.FILE_REMOVED) + self.in_sync
+        )
 
     def count(self, kind: Absence) -> int:
         return sum(1 for a in self.absent if a.kind is kind)
@@ -105,6 +109,7 @@ class DriftReport:
             "drifted": len(self.drifted),
             "missing": self.count(Absence.MISSING),
             "archived": self.count(Absence.ARCHIVED),
+            "file_removed": self.count(Absence.FILE_REMOVED),
             "in_sync": self.in_sync,
         }
 
@@ -176,6 +181,7 @@ def find_drift(
     requests: int = 0,
     remaining: int | None = None,
     checked_at: str | None = None,
+    removed: Mapping[int, str] | None = None,
 ) -> DriftReport:
     """Compare every desired record with its live record (absent from `live`: missing).
 
@@ -184,9 +190,13 @@ def find_drift(
     shows. A write-only field the live record does not carry comes back as "cannot be read" and
     is listed as not detectable; where a live record does carry it (CONTRACT 4.2), it is
     compared like any other. The plan's missing and archived errors are the absent records.
+    `removed` (id -> file) are managed records whose file is gone: reported, not compared.
     """
     changes, errors, unchanged = diff_all(desired, live, {})
     drifted: list[DriftedRecord] = []
+    absent: list[AbsentRecord] = [
+        AbsentRecord(rid, file, Absence.FILE_REMOVED) for rid, file in (removed or {}).items()
+    ]
     undetectable: dict[str, list[int]] = {}
     in_sync = unchanged
     for change in changes:
@@ -208,7 +218,7 @@ def find_drift(
             )
         )
     # diff_all's errors are the missing and archived records, each with its id.
-    absent = [AbsentRecord(e.id, e.file, _ABSENCE[e.kind]) for e in errors if e.id is not None]
+    absent += [AbsentRecord(e.id, e.file, _ABSENCE[e.kind]) for e in errors if e.id is not None]
     return DriftReport(
         drifted=tuple(sorted(drifted, key=_newest_first)),
         absent=tuple(sorted(absent, key=lambda a: a.id)),

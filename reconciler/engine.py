@@ -179,14 +179,19 @@ def now_utc() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-async def compute_drift(client: Api, desired: Sequence[DesiredRecord], state: State) -> DriftReport:
+async def compute_drift(
+    client: Api, desired: Sequence[DesiredRecord], state: State, *, folder: str | None = None
+) -> DriftReport:
     """Read the live records the files name, at the least cost, and compare them (drift and
-    adopt). `checked_at` is when the read started."""
+    adopt). `checked_at` is when the read started. With `folder`, the managed records whose file
+    in that folder is gone (the state file's) are reported too; they are not read."""
     checked_at = now_utc()
+    removed = removed_ids(state, desired, folder)
     snapshot = await read_records(client, [r.id for r in desired], state)
     return find_drift(
         desired,
         snapshot.records,
+        removed={rid: state.managed[rid] for rid in removed},
         requests=client.requests_sent,
         remaining=client.last_remaining,
         checked_at=checked_at,

@@ -17,6 +17,7 @@ from reconciler.cli.common import (
     report_options,
     run,
     settings,
+    shown_path,
     write_text,
 )
 from reconciler.client import ApiClient
@@ -68,7 +69,7 @@ def command(
 
     async def go(_stop: asyncio.Event) -> DriftReport:
         async with ApiClient(client_settings) as client:
-            return await compute_drift(client, records, state)
+            return await compute_drift(client, records, state, folder=shown_path(directory))
 
     report, _ = run(go)
     color = color_for(sys.stdout)

@@ -32,6 +32,8 @@ TITLE = "Drift: live Coperniq opportunities differ from git"
 _ABSENT = {
     Absence.MISSING: "missing in Coperniq: deleted, or this API key cannot see it",
     Absence.ARCHIVED: "archived in Coperniq",
+    Absence.FILE_REMOVED: "managed, but its file was removed: `reconciler apply` stops managing it "
+    "(`apply --prune` deletes it), or restore the file",
 }
 
 
@@ -39,6 +41,8 @@ def summary_line(report: DriftReport) -> str:
     s = report.summary()
     parts = [f"{s['drifted']} drifted"]
     parts += [f"{s[k]} {k}" for k in ("missing", "archived") if s[k]]
+    if s["file_removed"]:
+        parts.append(f"{s['file_removed']} with their file removed")
     parts.append(f"{s['in_sync']} in sync")
     return f"Drift: {', '.join(parts)} ({plural(report.checked, 'file')} checked)."
 
@@ -69,9 +73,26 @@ def next_steps(report: DriftReport) -> list[str]:
             "(commit and merge them)",
             "restore the values in git: `reconciler apply`",
         ]
-    if report.absent:
+    if any(a.kind is not Absence.FILE_REMOVED for a in report.absent):
         steps.append("missing or archived records: restore them in Coperniq, or delete their files")
+    if report.count(Absence.FILE_REMOVED):
+        steps.append(
+            "records whose file was removed: `reconciler apply` stops managing them, "
+            "`reconciler apply --prune` deletes them"
+        )
     return steps
+
+
+def _absent_groups(report: DriftReport) -> list[tuple[str, list[AbsentRecord]]]:
+    """Records the files name that are not live; then managed records whose file is gone."""
+    gone = [a for a in report.absent if a.kind is not Absence.FILE_REMOVED]
+    orphans = [a for a in report.absent if a.kind is Absence.FILE_REMOVED]
+    groups = [("These files name records that are not live:", gone)] if gone else []
+    if orphans:
+        groups.append(
+            ("These managed records lost their file (git no longer declares them):", orphans)
+        )
+    return groups
 
 
 # --- text ----------------------------------------------------------------------------------------
@@ -102,11 +123,10 @@ def render_text(report: DriftReport, *, color: bool = False) -> str:
                 lines.append(f"      {style(edited, 'dim')}")
             lines += [_field_text(f) for f in d.fields]
             lines.append("")
-    if report.absent:
-        lines += ["These files name records that are not live:", ""]
+    for heading, items in _absent_groups(report):
+        lines += [heading, ""]
         lines += [
-            f"  {style('!', 'error')} {a.id} ({terminal(a.file)}): {_ABSENT[a.kind]}"
-            for a in report.absent
+            f"  {style('!', 'error')} {a.id} ({terminal(a.file)}): {_ABSENT[a.kind]}" for a in items
         ]
         lines.append("")
     if not report.has_drift:
@@ -196,9 +216,11 @@ def render_markdown(report: DriftReport, *, masked: bool = True, limit: int = LI
             f"**{left_drifted} of {len(report.drifted)} drifted records are left out** to keep "
             f"this under {limit:,} characters; run `reconciler drift` for the full report."
         )
-    if report.absent:
-        items, _, left_absent = fit([(_absent_item(a), "") for a in report.absent], budget - 60)
-        body += ["", "**Files that name records that are not live:**", "", *items]
+    for heading, group in _absent_groups(report):
+        items, _, left_absent = fit([(_absent_item(a), "") for a in group], budget - 60)
+        budget -= sum(len(i) + 1 for i in items)
+        title = heading.rstrip(":").replace("These files name", "Files that name")
+        body += ["", f"**{prose(title)}:**", "", *items]
         if left_absent:
             body.append(f"- ... and {left_absent} more (run `reconciler drift` for the list)")
     return "\n".join(body + tail)

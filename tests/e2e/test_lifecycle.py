@@ -362,3 +362,20 @@ def test_kill_9_between_the_post_and_the_id_write_then_a_rerun_binds_without_a_d
     assert "pending_creates" not in saved and saved["managed"][str(created)] == str(path)
     assert saved["records"][str(created)] == {"status": "ON_HOLD"}
     assert world.plan("--detailed-exitcode")[0] == ExitCode.OK
+
+
+def test_drift_reports_a_managed_record_whose_file_is_gone(make_world: Any) -> None:
+    world = make_world([record(1), record(2)], [record(1), record(2)])
+    assert world.apply()[0] == ExitCode.OK
+    (world.dir / "2.yaml").unlink()
+    args = ("drift", "--dir", str(world.dir), "--state", str(world.state))
+    code, out, _ = world.run(*args, "--detailed-exitcode")
+    assert code == ExitCode.CHANGES
+    assert "These managed records lost their file (git no longer declares them):" in out
+    assert f"  ! 2 ({world.dir / '2.yaml'}): managed, but its file was removed" in out
+    assert "Drift: 0 drifted, 1 with their file removed, 1 in sync (1 file checked)." in out
+    report = json.loads(world.run(*args, "--format", "json")[1])
+    assert report["absent"] == [
+        {"id": 2, "file": str(world.dir / "2.yaml"), "kind": "file_removed"}
+    ]
+    assert report["summary"]["file_removed"] == 1

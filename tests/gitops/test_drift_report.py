@@ -65,7 +65,13 @@ def test_only_managed_fields_that_really_differ_are_drift() -> None:
     )
     assert record.updated_at == "2026-03-01T10:00:00.000Z"
     assert record.updated_by == Editor(7, "Jane Doe", "jane.doe@example.com")
-    assert report.summary() == {"drifted": 1, "missing": 0, "archived": 0, "in_sync": 0}
+    assert report.summary() == {
+        "drifted": 1,
+        "missing": 0,
+        "archived": 0,
+        "file_removed": 0,
+        "in_sync": 0,
+    }
 
 
 def test_newest_edit_first_whatever_the_zone_and_unknown_times_last() -> None:
@@ -91,7 +97,13 @@ def test_missing_and_archived_records_are_drift_but_not_field_drift() -> None:
     )
     assert report.in_sync == 1
     assert report.has_drift
-    assert report.summary() == {"drifted": 0, "missing": 1, "archived": 1, "in_sync": 1}
+    assert report.summary() == {
+        "drifted": 0,
+        "missing": 1,
+        "archived": 1,
+        "file_removed": 0,
+        "in_sync": 1,
+    }
 
 
 def test_write_only_fields_are_listed_as_not_detectable_unless_the_record_carries_them() -> None:
@@ -184,7 +196,7 @@ def test_json_form_is_stable() -> None:
         ],
         "absent": [{"id": 1002, "file": "opportunities/1002.yaml", "kind": "archived"}],
         "not_detectable": [{"field": "status", "ids": [1003]}],
-        "summary": {"drifted": 1, "missing": 0, "archived": 1, "in_sync": 3},
+        "summary": {"drifted": 1, "missing": 0, "archived": 1, "file_removed": 0, "in_sync": 3},
         "requests": {"spent": 1, "remaining": 4990},
     }
 
