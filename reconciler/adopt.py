@@ -18,9 +18,10 @@ from typing import Any
 from reconciler import schema
 from reconciler.atomic import write_atomic
 from reconciler.drift import DriftedRecord
-from reconciler.errors import ReconcilerError
+from reconciler.errors import FileTooLarge, NotRegularFile, ReconcilerError
 from reconciler.fields import FIELDS
-from reconciler.loader import parse
+from reconciler.loader import MAX_BYTES, parse
+from reconciler.regular import read_regular
 from reconciler.yamlfile import edit_document
 
 
@@ -53,9 +54,11 @@ def adopt_record(record: DriftedRecord, path: Path, digest: str) -> Adopted:
     if not updates:
         return Adopted(record.id, record.file, (), skipped)
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, what="an opportunity file", limit=MAX_BYTES)
     except OSError as e:
         return _refused(record, skipped, f"cannot read the file: {e.strerror or e}")
+    except (NotRegularFile, FileTooLarge) as e:  # swapped since it was loaded
+        return _refused(record, skipped, e.message)
     if hashlib.sha256(raw).hexdigest() != digest:
         return _refused(record, skipped, "the file changed while adopting; run adopt again")
     try:

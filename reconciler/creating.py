@@ -23,8 +23,10 @@ from reconciler.atomic import write_atomic
 from reconciler.errors import ReconcilerError
 from reconciler.fields import match_value
 from reconciler.lifecycle import carries, matches
+from reconciler.loader import MAX_BYTES
 from reconciler.plan import CREATE_STRATEGY, Create, NewRecord, Removal
 from reconciler.protocol import Api
+from reconciler.regular import read_regular
 from reconciler.state import State
 from reconciler.yamlfile import insert_id
 
@@ -87,7 +89,8 @@ async def find_candidates(
 def write_id(path: Path, digest: str, record_id: int, shown: str) -> None:
     """Write `id: N` into the file as its first key, only if it still has the planned content."""
     try:
-        raw = path.read_bytes()
+        # A regular file only: one swapped for a FIFO since the plan is refused, not opened.
+        raw = read_regular(path, what="an opportunity file", limit=MAX_BYTES)
     except OSError as e:
         raise ReconcilerError(f"{shown}: cannot read the file: {e.strerror or e}") from None
     if hashlib.sha256(raw).hexdigest() != digest:

@@ -14,9 +14,14 @@ import resource
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
+
+from reconciler.adopt import Adopted, adopt_record
+from reconciler.diff import FieldChange
+from reconciler.drift import DriftedRecord
 
 from .conftest import Site
 
@@ -168,3 +173,19 @@ def test_fmt_reports_a_fifo_in_the_folder_without_opening_it(site: Site) -> None
     result = child(site, "fmt", "--check", "opportunities")
     assert result.returncode == 1, result.stderr
     assert "x.yaml is a FIFO (named pipe), not a regular file" in result.stderr
+
+
+def test_adopt_refuses_a_file_swapped_for_a_fifo_since_it_was_loaded(tmp_path: Path) -> None:
+    fifo = tmp_path / "1.yaml"
+    os.mkfifo(fifo)
+    record = DriftedRecord(1, str(fifo), "t", (FieldChange("title", "live", "git"),), None, None)
+    done: list[Adopted] = []
+    worker = threading.Thread(target=lambda: done.append(adopt_record(record, fifo, "0" * 64)))
+    worker.start()
+    worker.join(10)
+    if worker.is_alive():  # blocked opening the FIFO: give it a writer so the thread can end
+        with open(fifo, "wb"):
+            pass
+        worker.join(10)
+    assert done and done[0].error is not None
+    assert "is a FIFO (named pipe), not a regular file" in done[0].error
