@@ -5,6 +5,10 @@ company's reference data, and returns a normalised `Change`, or raises a 400 nam
 offending field. Nothing here writes: the caller applies the change only once the whole body has
 passed, which is what makes a PATCH atomic. New dropdown options (`allow_new_options`) are
 collected, not added, for the same reason.
+
+The field rules here are a second encoding of `reconciler/fields.py`, on purpose: written from
+CONTRACT.md, not imported, because an emulator that shares the code under test shares its bugs
+(tests/test_layers.py keeps the sandbox from importing the core).
 """
 
 from __future__ import annotations
