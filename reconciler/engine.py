@@ -89,10 +89,11 @@ async def read_records(
 ) -> LiveSnapshot:
     """The live records for `ids` at the least cost; remembers the live count when it learns it.
 
-    With no count remembered, live is assumed to mirror git: as many records as ids.
-    `lookups`: see `read_live` (the match checks of new files).
+    With no count remembered, live is assumed to mirror git: as many records as ids; with no
+    ids either, the count is unknown, and `lookups` (the match checks of new files, see
+    `read_live`) are never traded for a listing of unknown length.
     """
-    known = state.live_total if state.live_total is not None else len(ids)
+    known = state.live_total if state.live_total is not None else (len(ids) or None)
     snapshot = await read_live(client, ids, known_total=known, lookups=lookups)
     if snapshot.total_seen is not None:
         state.live_total = snapshot.total_seen

@@ -12,7 +12,7 @@ record.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from reconciler.fields import MATCH_FIELDS
@@ -64,10 +64,27 @@ def state_schema() -> dict[str, Any]:
     }
 
 
+@functools.cache
+def _fast_check() -> Callable[[Any], Any]:
+    """The schema compiled by fastjsonschema: a state file of 10,000 managed ids is checked in
+    milliseconds instead of a third of a second (apply saves the state after every create)."""
+    import fastjsonschema
+
+    return fastjsonschema.compile({k: v for k, v in state_schema().items() if k != "$schema"})
+
+
 def state_problems(data: Any) -> list[str]:
     """Every way `data` breaks the state schema, each naming the record and field (at most a
     few, then a count)."""
+    import fastjsonschema
     from jsonschema import Draft202012Validator
+
+    try:
+        _fast_check()(data)
+    except fastjsonschema.JsonSchemaException:
+        pass  # invalid: jsonschema says exactly where and why
+    else:
+        return []
 
     validator = Draft202012Validator(state_schema())
     problems = sorted(_describe(e) for e in validator.iter_errors(data))
