@@ -158,25 +158,39 @@ def _describe(value: Any) -> str:
     return "a mapping"
 
 
-_Rule = tuple[Kind | None, bool, frozenset[str]]  # kind, takes a list, options
+# The fast path's shape of each property, worked out once: a small code, and the options.
+_UNCHECKED, _TEXT, _NUMBER, _BOOLEAN, _DATE, _ONE, _MANY = range(7)
+_Rule = tuple[int, frozenset[str]]
+
+
+def _code(kind: Kind | None, multiple: bool) -> int:
+    if kind is None:
+        return _UNCHECKED
+    if takes_list(kind, multiple):
+        return _MANY
+    return {
+        Kind.TEXT: _TEXT,
+        Kind.NUMBER: _NUMBER,
+        Kind.BOOLEAN: _BOOLEAN,
+        Kind.DATE: _DATE,
+    }.get(kind, _ONE)
 
 
 class Rules:
     """A catalogue prepared for checking many files: each property's kind worked out once.
 
-    Plain data (it travels to the validate workers). A value that fits its property is
-    settled by a few type tests and set lookups; only a problem takes the slow path that words it.
+    Plain data (it travels to the validate workers). A value that fits its property is settled
+    by one type test and a set lookup, in line; only a problem takes the slow path that words it.
     """
 
     __slots__ = ("catalogue", "rules")
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
-        self.rules: dict[str, _Rule] = {}
-        for key, prop in catalogue.custom.items():
-            kind = kind_of(prop.type)
-            many = kind is not None and takes_list(kind, prop.multiple)
-            self.rules[key] = (kind, many, prop.options)
+        self.rules: dict[str, _Rule] = {
+            key: (_code(kind_of(prop.type), prop.multiple), prop.options)
+            for key, prop in catalogue.custom.items()
+        }
 
     def __getstate__(self) -> Catalogue:
         return self.catalogue
@@ -185,21 +199,11 @@ class Rules:
         self.__init__(catalogue)  # type: ignore[misc]
 
 
-def _fits(rule: _Rule, value: Any) -> bool:
-    """The fast path: whether a non-null value surely has no problem (False: look closer)."""
-    kind, many, options = rule
-    t = type(value)
-    if kind is Kind.TEXT:
-        return t is str
-    if kind is Kind.NUMBER:
-        return t is int or t is float
-    if kind is Kind.BOOLEAN:
-        return t is bool
-    if many:
-        return t is list and all(type(v) is str and v in options for v in value)
-    if kind is Kind.DATE:
-        return t is str and is_date(value)
-    return t is str and value in options
+def _subset(options: frozenset[str], values: list[Any]) -> bool:
+    try:
+        return options.issuperset(values)
+    except TypeError:  # an unhashable item (a mapping): the slow path words it
+        return False
 
 
 def check(
@@ -220,15 +224,30 @@ def check(
             rule = rules.get(key)
             if rule is None:
                 found.append(_unknown_key(key, cat))
-            elif value is not None and rule[0] is not None and not _fits(rule, value):
+                continue
+            code = rule[0]
+            if value is None or code == _UNCHECKED:
+                continue
+            t = type(value)
+            if code == _TEXT:
+                fits = t is str
+            elif code == _NUMBER:
+                fits = t is int or t is float
+            elif code == _ONE:
+                fits = t is str and value in rule[1]
+            elif code == _MANY:
+                fits = t is list and _subset(rule[1], value)
+            elif code == _DATE:
+                fits = t is str and is_date(value)
+            else:
+                fits = t is bool
+            if not fits:
                 allow = allowed_keys(data, folder_allows)
                 found.extend(_check_custom(key, value, cat.custom[key], allow))
     trades = data.get("trades")
-    if cat.trades is not None and type(trades) is list:
-        options = cat.trades.options
-        if not all(type(t) is not str or t in options for t in trades):
-            allow = allowed_keys(data, folder_allows)
-            found.extend(_check_options(("trades",), "trades", trades, cat.trades, allow))
+    if cat.trades is not None and type(trades) is list and not _subset(cat.trades.options, trades):
+        allow = allowed_keys(data, folder_allows)
+        found.extend(_check_options(("trades",), "trades", trades, cat.trades, allow))
     own = data.get(ALLOW_KEY)
     if type(own) is list:
         found.extend(_check_allow_list(own, cat))
