@@ -88,11 +88,27 @@ def _removal_item(removal: Removal) -> str:
     )
 
 
+REMOVALS_SHOWN = 100
+REMOVALS_BUDGET = LIMIT // 4
+"""At most this many deletions (and, separately, unmanaged records), in at most this many
+characters, are listed in a comment; the rest are counted, so that thousands of removed files
+cannot push the comment past GitHub's size limit."""
+
+
+def _removal_items(removals: tuple[Removal, ...]) -> list[str]:
+    shown = removals[:REMOVALS_SHOWN]
+    items, _, _ = fit([(_removal_item(r), "") for r in shown], REMOVALS_BUDGET)
+    if len(items) < len(removals):
+        left = len(removals) - len(items)
+        items.append(f"- ... and {left} more (the full list is in the JSON plan artifact)")
+    return items
+
+
 def _lifecycle_head(plan: Plan) -> list[str]:
     lines: list[str] = []
     if plan.deletes:
         lines += ["**Deletions** (`--prune`: these files were removed):", ""]
-        lines += [_removal_item(r) for r in plan.deletes]
+        lines += _removal_items(plan.deletes)
         lines.append("")
     return lines
 
@@ -101,7 +117,7 @@ def _lifecycle_tail(plan: Plan) -> list[str]:
     if not plan.unmanaged:
         return []
     lines = ["", "**No longer managed** (their files were removed; nothing is sent):", ""]
-    return lines + [_removal_item(r) for r in plan.unmanaged]
+    return lines + _removal_items(plan.unmanaged)
 
 
 def render_markdown(plan: Plan, *, masked: bool = True, limit: int = LIMIT) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import os
@@ -181,3 +182,20 @@ def test_markdown_is_cut_under_the_limit_and_says_so() -> None:
     assert "changed records are left out" in text
     left = int(text.split("**")[1].split(" of ")[0])
     assert text.count("<details>") == 2000 - left
+
+
+def test_thousands_of_removals_keep_the_markdown_under_the_limit() -> None:
+    from reconciler.plan import Action, Removal
+    from reconciler.render.markdown import LIMIT
+
+    long = "x" * 200
+    removals = tuple(
+        Removal(i, f"opportunities/{i}-{long}.yaml", long, action)
+        for i, action in zip(range(1, 6001), [Action.DELETE, Action.UNMANAGE] * 3000, strict=True)
+    )
+    plan = dataclasses.replace(build(), removals=removals, prune=True)
+    text = render_markdown(plan)
+    assert len(text) < LIMIT
+    shown = text.count("**delete** ")
+    assert 0 < shown <= 100
+    assert f"- ... and {3000 - shown} more (the full list is in the JSON plan artifact)" in text
