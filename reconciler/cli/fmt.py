@@ -83,8 +83,13 @@ def command(paths: tuple[Path, ...], check: bool, show_diff: bool) -> int:
         if dry:
             click.echo(f"would reformat {terminal(str(path))}")
         else:
-            write_atomic(path, after)
-            click.echo(f"reformatted {terminal(str(path))}")
+            problem = _write(path, before, after)
+            if problem:
+                click.echo(terminal_block(problem), err=True)
+                changed.pop()
+                failed += 1
+            else:
+                click.echo(f"reformatted {terminal(str(path))}")
     verb = "would be reformatted" if dry else "reformatted"
     parts = [f"{len(changed)} {_files(len(changed))} {verb}"]
     parts.append(f"{len(files) - len(changed) - failed} unchanged")
@@ -94,6 +99,20 @@ def command(paths: tuple[Path, ...], check: bool, show_diff: bool) -> int:
     if failed or (dry and changed):
         return ExitCode.ERROR
     return ExitCode.OK
+
+
+def _write(path: Path, before: str, after: str) -> str | None:
+    """Replace `path` with `after` if it still holds `before`; what went wrong, if anything."""
+    try:
+        now = read_regular(path, what="an opportunity file", limit=MAX_BYTES)
+        if now != before.encode("utf-8"):  # an editor saved it meanwhile
+            return f"{path}: the file changed while fmt read it; left alone: run fmt again"
+        write_atomic(path, after)
+    except ReconcilerError as e:
+        return str(e)
+    except OSError as e:
+        return f"{path}: cannot read the file: {e.strerror or e}"
+    return None
 
 
 def _files(n: int) -> str:

@@ -3,6 +3,7 @@ them: the hook's `entry` with the staged files that match its `files` and not it
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -13,6 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
+from reconciler import fmt
+from reconciler.cli import fmt as cli_fmt
 from reconciler.cli import main
 
 from .actions import VENV_BIN
@@ -103,6 +106,29 @@ def test_a_broken_file_is_reported_with_its_location_and_the_others_are_formatte
     assert "1 not formatted (errors above)" in err
     assert out == "reformatted opportunities/2-chen.yaml\n"
     assert (folder / "9-broken.yaml").read_text(encoding="utf-8") == "id: 9\ntitle: [x\n"
+
+
+def test_a_fifo_is_reported_and_never_opened(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    os.mkfifo(folder / "3-pipe.yaml")
+    code, _, err = _run(capsys, "--check")
+    assert code == 1
+    assert "opportunities/3-pipe.yaml is a FIFO (named pipe), not a regular file" in err
+
+
+def test_a_file_saved_meanwhile_is_left_alone(
+    folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def format_while_an_editor_saves(text: str, name: str) -> str:
+        (folder / "2-chen.yaml").write_text(MESSY + "value: 1\n", encoding="utf-8")
+        return fmt.format_text(text, name)
+
+    monkeypatch.setattr(cli_fmt, "format_text", format_while_an_editor_saves)
+    code, _, err = _run(capsys, "opportunities/2-chen.yaml")
+    assert code == 1
+    assert "opportunities/2-chen.yaml: the file changed while fmt read it; left alone" in err
+    assert (folder / "2-chen.yaml").read_text(encoding="utf-8") == MESSY + "value: 1\n"
 
 
 def test_a_path_that_does_not_exist_is_an_error(
