@@ -223,8 +223,15 @@ def _restyle(text: str, name: str) -> str:
     rt = _round_trip()
     try:
         doc = rt.load(text)
-    except RuamelError as e:  # pragma: no cover - strict YAML that ruamel cannot read
-        raise FormatError(f"{name}: cannot format the file: {e}") from None
+    except RuamelError as e:  # strict YAML that ruamel cannot read (a tab before a comment)
+        mark = getattr(e, "problem_mark", None)
+        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise FormatError(
+            f"{where}: fmt cannot keep this file's comments and layout: ruamel.yaml, which it "
+            f"uses for that, cannot read it ({problem}); the file was not changed",
+            hint="a tab between a value and its comment is the usual cause: use spaces",
+        ) from None
     styled = _styled(doc, parse(text.encode("utf-8"), name))
     # Mappings in flow style (`{b: 1, a: 2}`) were left to this pass: their order is set here.
     styled = _sorted_flow(styled, canonical_order)

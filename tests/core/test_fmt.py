@@ -118,6 +118,13 @@ def test_a_comment_inside_a_flow_list_that_cannot_be_kept_is_refused() -> None:
         assert parse(out.encode(), "f") == parse(text.encode(), "f")
 
 
+def test_a_file_ruamel_cannot_read_is_refused_with_its_location() -> None:
+    with pytest.raises(FormatError) as caught:
+        format_text("id: 1\ntitle: x\t# tab before the comment\n", "f.yaml")
+    assert str(caught.value).startswith("f.yaml:2:9: fmt cannot keep this file's comments")
+    assert "use spaces" in str(caught.value)
+
+
 def test_comments_are_found_outside_scalars_only() -> None:
     text = 'a: "x # not"  # yes\nb: |\n  # not either\n# a line\nc: [1, 2] # flow\n'
     assert comments(text) == ["# yes", "# a line", "# flow"]
