@@ -303,20 +303,12 @@ def edit_document(text: str, updates: Mapping[str, Any], name: str) -> str:
 
 def insert_id(text: str, record_id: int, name: str) -> str:
     """`text` with `id: <record_id>` as its first key; everything else is kept as written
-    (the `edit_document` round trip). Raises `FileEditError` if the file already has an `id`."""
-    rt = _round_trip(text)
+    (the `edit_document` round trip, so the one quoting rule and canonical placement apply).
+    Raises `FileEditError` if the file already has an `id`."""
     try:
-        doc = rt.load(text)
-        expected = parse(text.encode("utf-8"), name)
-    except (RuamelError, LoadError) as e:
+        existing = parse(text.encode("utf-8"), name)
+    except LoadError as e:
         raise FileEditError(f"{name}: cannot edit the file: {e}") from None
-    if not isinstance(doc, CommentedMap):
-        raise FileEditError(f"{name}: cannot edit the file: the top level is not a mapping")
-    if "id" in doc:
-        raise FileEditError(f"{name}: the file already declares id {doc['id']}")
-    doc.insert(0, "id", record_id)
-    out = io.StringIO()
-    rt.dump(doc, out)
-    result = out.getvalue()
-    _check_reads_back(result, {"id": record_id, **expected}, name)
-    return result
+    if KEY in existing:
+        raise FileEditError(f"{name}: the file already declares id {existing[KEY]}")
+    return edit_document(text, {KEY: record_id}, name)

@@ -14,7 +14,7 @@ from reconciler.errors import FormatError, LoadError
 from reconciler.fields import FIELDS
 from reconciler.fmt import comments, format_text
 from reconciler.loader import parse
-from reconciler.yamlfile import same_data
+from reconciler.yamlfile import insert_id, same_data
 
 MODELINE = "# yaml-language-server: $schema=../schemas/opportunity.schema.json\n"
 
@@ -76,6 +76,12 @@ def test_a_value_the_strict_loader_reads_as_text_is_quoted_for_every_other_reade
     out = format_text(text, "f.yaml")
     assert out == 'id: 1\ntitle: x\ncustom:\n  a: "no"\n  b: "True"\n  c: "2026-01-15"\n'
     assert same_data(parse(out.encode(), "f"), parse(text.encode(), "f"))
+
+
+def test_the_id_written_back_on_create_keeps_a_canonical_file_canonical() -> None:
+    new = CANONICAL.replace("id: 1\n", "")
+    assert format_text(new, "f.yaml") == new
+    assert insert_id(new, 1, "f.yaml") == CANONICAL
 
 
 def test_unknown_keys_keep_their_order_after_the_known_ones() -> None:
