@@ -86,6 +86,7 @@ class DriftReport:
     requests: int = 0  # HTTP requests spent reading live state
     remaining: int | None = None  # the last X-RateLimit-Remaining seen
     checked_at: str | None = None  # when live state was read (ISO 8601, UTC), if the caller knows
+    read: str | None = None  # which read it was (full, or changes since a mark), if cached
 
     def __repr__(self) -> str:  # see reconciler.plan.Plan.__repr__: never format every record
         return f"DriftReport({len(self.drifted)} drifted, {len(self.absent)} absent)"
@@ -121,7 +122,7 @@ class DriftReport:
             "absent": [{"id": a.id, "file": a.file, "kind": a.kind.value} for a in self.absent],
             "not_detectable": [{"field": u.field, "ids": list(u.ids)} for u in self.undetectable],
             "summary": self.summary(),
-            "requests": {"spent": self.requests, "remaining": self.remaining},
+            "requests": {"spent": self.requests, "remaining": self.remaining, "read": self.read},
         }
 
     def to_json(self) -> str:
@@ -182,6 +183,7 @@ def find_drift(
     remaining: int | None = None,
     checked_at: str | None = None,
     removed: Mapping[int, str] | None = None,
+    read: str | None = None,
 ) -> DriftReport:
     """Compare every desired record with its live record (absent from `live`: missing).
 
@@ -231,4 +233,5 @@ def find_drift(
         requests=requests,
         remaining=remaining,
         checked_at=checked_at,
+        read=read,
     )

@@ -56,6 +56,7 @@ from reconciler.plan import (
 )
 from reconciler.protocol import Api
 from reconciler.saved_plan import check_saved_change
+from reconciler.snapshot import LiveCache, read_kind
 from reconciler.state import State
 
 
@@ -85,16 +86,26 @@ def select(desired: Sequence[DesiredRecord], targets: Collection[int]) -> list[D
 
 
 async def read_records(
-    client: Api, ids: Sequence[int], state: State, *, lookups: int = 0
+    client: Api,
+    ids: Sequence[int],
+    state: State,
+    cache: LiveCache | None = None,
+    *,
+    lookups: int = 0,
 ) -> LiveSnapshot:
     """The live records for `ids` at the least cost; remembers the live count when it learns it.
 
     With no count remembered, live is assumed to mirror git: as many records as ids; with no
     ids either, the count is unknown, and `lookups` (the match checks of new files, see
     `read_live`) are never traded for a listing of unknown length.
+    With a `cache` (and no lookups, which need the whole listing), only what moved since its
+    snapshot is read.
     """
     known = state.live_total if state.live_total is not None else (len(ids) or None)
-    snapshot = await read_live(client, ids, known_total=known, lookups=lookups)
+    if cache is None or lookups:
+        snapshot = await read_live(client, ids, known_total=known, lookups=lookups)
+    else:
+        snapshot = await cache.read(client, ids, known_total=known)
     if snapshot.total_seen is not None:
         state.live_total = snapshot.total_seen
     return snapshot
@@ -130,12 +141,14 @@ async def compute_plan(
     send_required: bool = False,
     folder_allows: Mapping[int, AllowNew] | None = None,
     life: Lifecycle = Lifecycle(),
+    cache: LiveCache | None = None,
 ) -> PlanRun:
     """`folder_allows`: each record's `allow_new_options` from its folder's .reconciler.yaml;
     `life`: the new files to create and the folder whose removed files are planned."""
     removed = removed_ids(state, desired, life.folder)
     lookups = sum(1 for r in life.new if match_value(r.data, life.match_by) is not None)
-    snapshot = await read_records(client, [r.id for r in desired] + removed, state, lookups=lookups)
+    ids = [r.id for r in desired] + removed
+    snapshot = await read_records(client, ids, state, cache, lookups=lookups)
     applied = {r.id: state.applied(r.id) for r in desired}
     changes, errors, unchanged = diff_all(
         desired, snapshot.records, applied, send_required=send_required
@@ -164,7 +177,9 @@ async def compute_plan(
         changes,
         errors,
         unchanged,
-        requests=RequestCounts(client.requests_sent, 0, client.last_remaining),
+        requests=RequestCounts(
+            client.requests_sent, 0, client.last_remaining, read=read_kind(cache)
+        ),
         files=files,
         notes=state.notes,
         api_url=state.api,
@@ -181,14 +196,19 @@ def now_utc() -> str:
 
 
 async def compute_drift(
-    client: Api, desired: Sequence[DesiredRecord], state: State, *, folder: str | None = None
+    client: Api,
+    desired: Sequence[DesiredRecord],
+    state: State,
+    cache: LiveCache | None = None,
+    *,
+    folder: str | None = None,
 ) -> DriftReport:
     """Read the live records the files name, at the least cost, and compare them (drift and
     adopt). `checked_at` is when the read started. With `folder`, the managed records whose file
     in that folder is gone (the state file's) are reported too; they are not read."""
     checked_at = now_utc()
     removed = removed_ids(state, desired, folder)
-    snapshot = await read_records(client, [r.id for r in desired], state)
+    snapshot = await read_records(client, [r.id for r in desired], state, cache)
     return find_drift(
         desired,
         snapshot.records,
@@ -196,6 +216,7 @@ async def compute_drift(
         requests=client.requests_sent,
         remaining=client.last_remaining,
         checked_at=checked_at,
+        read=read_kind(cache),
     )
 
 
@@ -213,6 +234,7 @@ async def verify_saved_plan(
     state: State,
     desired: Sequence[DesiredRecord],
     folder_allows: Mapping[int, AllowNew] | None = None,
+    cache: LiveCache | None = None,
 ) -> tuple[list[Change], list[Outcome], LiveSnapshot]:
     """Re-read the planned records and rebuild each PATCH: the changes to send, and the rest.
 
@@ -223,7 +245,7 @@ async def verify_saved_plan(
     """
     binds = [c.bind_id for c in plan.creates if c.bind_id is not None]
     ids = [c.id for c in plan.changes] + [r.id for r in plan.deletes] + binds
-    snapshot = await read_records(client, ids, state)
+    snapshot = await read_records(client, ids, state, cache)
     by_id = {r.id: r for r in desired}
     counts = Counter(c.id for c in plan.changes)
     fresh: list[Change] = []
@@ -270,6 +292,7 @@ async def run_apply(
     on_outcome: Callable[[Outcome], None] = lambda _: None,
     declared: Mapping[int, str] | None = None,
     new: Sequence[NewRecord] = (),
+    cache: LiveCache | None = None,
 ) -> ApplyReport:
     """Apply a plan. `live` is the snapshot the plan was just computed from; None for a saved
     plan, whose records are read again and whose PATCHes are rebuilt from `desired` (the
@@ -291,7 +314,7 @@ async def run_apply(
     creates = list(plan.creates)
     if live is None:
         changes, stale, snapshot = await verify_saved_plan(
-            client, plan, state, desired, folder_allows
+            client, plan, state, desired, folder_allows, cache
         )
         live = snapshot.records
         removals, held = check_saved_removals(removals, state.managed, desired, live)
@@ -322,6 +345,8 @@ async def run_apply(
     )
     outcomes += await _lifecycle(client, creates, removals, state, options, stop, on_outcome)
     state.save()
+    if cache is not None:  # a 404 (deleted since, unseen by updated_after) or a delete
+        cache.forget([o.id for o in outcomes if o.status in (Status.FAILED, Status.DELETED)])
     ordered = sorted([*stale, *outcomes], key=lambda o: (o.id is None, o.id or 0, o.file))
     return ApplyReport(
         tuple(ordered), client.requests_sent, client.last_remaining, interrupted=stop.is_set()

@@ -284,3 +284,12 @@ class ApiUnreachable(ApiError):
     """
 
     retryable = True
+
+
+class QuotaTooLow(ReconcilerError):
+    """A read that would cost more requests than the API key has left today.
+
+    Raised by `snapshot.LiveCache.read` before the request that the remaining quota (the last
+    X-RateLimit-Remaining) cannot cover; the user sees the requests the read still needs and the
+    quota left, and what to do. Nothing more was read; nothing was sent.
+    """

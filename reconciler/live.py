@@ -298,7 +298,10 @@ async def _all_or_first_error(coros: Iterable[Awaitable[None]]) -> None:
 
 
 async def _cancel(tasks: Iterable[asyncio.Future[Any]]) -> None:
-    unfinished = [t for t in tasks if not t.done()]
-    for task in unfinished:
-        task.cancel()
-    await asyncio.gather(*unfinished, return_exceptions=True)
+    # Gather the finished ones too: an exception a task ended with must be retrieved, or
+    # asyncio logs "Task exception was never retrieved" with a traceback at exit.
+    tasks = list(tasks)
+    for task in tasks:
+        if not task.done():
+            task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -126,6 +126,7 @@ class RequestCounts:
     spent: int  # requests made to compute this plan (retries included)
     apply: int  # requests an apply of this plan will make: one PATCH per change
     remaining: int | None  # the last X-RateLimit-Remaining the API sent, if any
+    read: str | None = None  # which read it was (full, or changes since a mark), if cached
 
 
 @dataclass(frozen=True, slots=True, repr=False)

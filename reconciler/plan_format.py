@@ -48,6 +48,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
                 "spent": plan.requests.spent,
                 "apply": plan.requests.apply,
                 "remaining": plan.requests.remaining,
+                "read": plan.requests.read,
             },
             "files": dict(sorted(plan.files.items())),
         }
@@ -196,7 +197,10 @@ def plan_from_dict(data: Any) -> Plan:
         unchanged=int(data["summary"]["unchanged"]),
         errors=errors,
         requests=RequestCounts(
-            int(req["spent"]), int(req["apply"]), None if remaining is None else int(remaining)
+            int(req["spent"]),
+            int(req["apply"]),
+            None if remaining is None else int(remaining),
+            read=None if req.get("read") is None else str(req["read"]),
         ),
         files={str(k): str(v) for k, v in data["files"].items()},
         notes=tuple(str(n) for n in data.get("notes", ())),

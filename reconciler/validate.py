@@ -26,6 +26,7 @@ from reconciler.errors import DesiredPathError, LoadError
 from reconciler.escape import workflow_data as escape_data
 from reconciler.escape import workflow_property as escape_property
 from reconciler.fields import match_value
+from reconciler.filecache import FileCache, check_cached
 from reconciler.loader import Document, load_file
 
 if TYPE_CHECKING:
@@ -123,6 +124,7 @@ _Checked = tuple[Document | None, list[Problem]]
 def load_desired(
     paths: Sequence[Path],
     authoring: Authoring | Callable[[list[Path]], Authoring] | None = None,
+    cache: FileCache | None = None,
     *,
     match_by: str = "title",
 ) -> Desired:
@@ -131,7 +133,8 @@ def load_desired(
     With `authoring` (validate: the rules, or a function from the files found to the rules),
     files are also checked offline against their company's catalogue. `match_by` is the field a
     create is matched on (`--match-by`): two files without `id` that hold the same value there
-    would both match one record, so each is a problem naming the other.
+    would both match one record, so each is a problem naming the other. With a file
+    `cache` (and no `authoring`), only the files whose bytes the cache has not seen are parsed.
     """
     files = discover(paths)
     if callable(authoring):
@@ -140,7 +143,11 @@ def load_desired(
     problems: list[Problem] = []
     warnings: list[Problem] = []
     invalid: set[int] = set()
-    for document, found in _check_all(files, authoring):
+    if cache is not None and authoring is None:
+        checked = check_cached(files, cache, _check_all, Problem)
+    else:
+        checked = _check_all(files, authoring)
+    for document, found in checked:
         if any(p.warning for p in found):
             warnings.extend(p for p in found if p.warning)
             found = [p for p in found if not p.warning]

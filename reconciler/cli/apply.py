@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import sys
 from contextlib import ExitStack
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -13,6 +14,7 @@ from click.core import ParameterSource
 
 from reconciler.apply import ApplyReport, Outcome
 from reconciler.authoring import live_differs_note, record_allows
+from reconciler.cache_options import cache_directory, cache_options, echo_notices, make_cache
 from reconciler.cli.common import (
     api_options,
     check_files_unchanged,
@@ -101,6 +103,7 @@ def confirm(count: int) -> None:
 @send_required_option
 @match_by_option
 @prune_option
+@cache_options
 @api_options
 @with_state_lock("apply")
 def command(
@@ -119,6 +122,9 @@ def command(
     api_url: str | None,
     base_path: str | None,
     state_path: Path,
+    cache_dir: Path | None,
+    refresh: str,
+    max_snapshot_age: timedelta,
 ) -> int:
     """Apply the plan: one PATCH per changed record, with only the changed fields.
 
@@ -135,9 +141,10 @@ def command(
     ctx = click.get_current_context()
     if planfile is not None and ctx.get_parameter_source("match_by") is ParameterSource.DEFAULT:
         match_by = ""  # the saved plan's
-    loaded = load_all(directory, match_by or "title")
+    loaded = load_all(directory, match_by or "title", cache_directory(state_path, cache_dir))
     files = loaded.files
     state = load_state(state_path, client_settings)
+    cache = make_cache(client_settings.base_url, state_path, cache_dir, refresh, max_snapshot_age)
     options = ApplyOptions(allow_new_options, max_changes, force, concurrency)
     saved: Plan | None = None
     if planfile is not None:
@@ -181,7 +188,9 @@ def command(
                     send_required=send_required,
                     folder_allows=allows,
                     life=life,
+                    cache=cache,
                 )
+                echo_notices(cache)
                 plan, live = result.plan, result.live.records
                 note = live_differs_note(directory, result.catalogue)
                 if note is not None:
@@ -221,10 +230,14 @@ def command(
                     on_outcome=on_outcome,
                     declared=declared,
                     new=loaded.new,
+                    cache=cache,
                 )
             return plan, report
 
-    (plan, report), interrupted = run(go)
+    try:
+        (plan, report), interrupted = run(go)
+    finally:
+        echo_notices(cache)
     if report_path is not None:
         write_text(report_path, render(Applied(plan, report), "markdown"))
     if report is None:

@@ -26,6 +26,8 @@ from reconciler.atomic import write_atomic
 from reconciler.errors import ReconcilerError
 from reconciler.escape import terminal
 from reconciler.fields import MATCH_FIELDS, REQUIRED_NAMES, WRITE_ONLY_NAMES
+from reconciler.filecache import FileCache
+from reconciler.gcpause import quiet_gc
 from reconciler.lock import state_lock
 from reconciler.plan import DesiredRecord, NewRecord, Plan
 from reconciler.regular import PLAN_LIMIT, read_regular
@@ -234,16 +236,25 @@ class Loaded:
     files: dict[str, str]
 
 
-def load_records(directory: Path) -> tuple[list[DesiredRecord], dict[str, str]]:
+def load_records(
+    directory: Path, cache_dir: Path | None = None
+) -> tuple[list[DesiredRecord], dict[str, str]]:
     """The valid desired records with an id and every file's digest; invalid files stop the
     command. Files without an id (new opportunities) are left to `load_all`."""
-    loaded = load_all(directory)
+    loaded = load_all(directory, cache_dir=cache_dir)
     return loaded.records, loaded.files
 
 
-def load_all(directory: Path, match_by: str = "title") -> Loaded:
-    """Every valid file under `directory`; any invalid file stops the command."""
-    desired = load_desired([directory], match_by=match_by)
+def load_all(directory: Path, match_by: str = "title", cache_dir: Path | None = None) -> Loaded:
+    """Every valid file under `directory`; any invalid file stops the command. With
+    `cache_dir`, the file cache there answers for the files whose bytes it has seen."""
+    cache = None if cache_dir is None else FileCache.open(cache_dir)
+    try:
+        with quiet_gc():
+            desired = load_desired([directory], cache=cache, match_by=match_by)
+    finally:
+        for line in [] if cache is None else cache.notices:
+            click.echo(line, err=True)
     if desired.problems:
         # stderr: stdout may be a JSON or Markdown plan that must stay parseable.
         for line in format_problems(desired.problems, resolve_format(None)):
@@ -357,7 +368,8 @@ def run(make: Callable[[asyncio.Event], Coroutine[Any, Any, T]]) -> tuple[T, boo
         return result
 
     interrupted = [False]
-    result = asyncio.run(main())
+    with quiet_gc():
+        result = asyncio.run(main())
     return result, interrupted[0]
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import click
 
+from reconciler.cache_options import cache_directory, cache_options, echo_notices, make_cache
 from reconciler.cli.common import (
     api_options,
     color_for,
@@ -49,6 +51,7 @@ from reconciler.render.dispatch import render
     is_flag=True,
     help="Exit 2 when there is drift (missing and archived records included), 0 when none.",
 )
+@cache_options
 @api_options
 def command(
     directory: Path,
@@ -59,19 +62,26 @@ def command(
     api_url: str | None,
     base_path: str | None,
     state_path: Path,
+    cache_dir: Path | None,
+    refresh: str,
+    max_snapshot_age: timedelta,
 ) -> int:
     """`reconciler drift` (its help text lists the write-only fields from the field table)."""
     client_settings = settings(api_url, base_path)
     if out is not None:  # found now, not after the requests were spent
         check_writable(out, what="the drift report (--out)")
-    records, _ = load_records(directory)
+    records, _ = load_records(directory, cache_directory(state_path, cache_dir))
     state = load_state(state_path, client_settings)
+    cache = make_cache(client_settings.base_url, state_path, cache_dir, refresh, max_snapshot_age)
 
     async def go(_stop: asyncio.Event) -> DriftReport:
         async with ApiClient(client_settings) as client:
-            return await compute_drift(client, records, state, folder=shown_path(directory))
+            return await compute_drift(client, records, state, cache, folder=shown_path(directory))
 
-    report, _ = run(go)
+    try:
+        report, _ = run(go)
+    finally:
+        echo_notices(cache)
     color = color_for(sys.stdout)
     if out is not None:
         write_text(out, render(report, fmt, masked=not no_mask, color=False))

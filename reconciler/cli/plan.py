@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import click
 
 from reconciler.authoring import live_differs_note, record_allows
+from reconciler.cache_options import cache_directory, cache_options, echo_notices, make_cache
 from reconciler.cli.common import (
     api_options,
     color_for,
@@ -67,6 +69,7 @@ def plan_exit_code(plan: Plan, detailed: bool) -> ExitCode:
 @send_required_option
 @match_by_option
 @prune_option
+@cache_options
 @api_options
 def command(
     directory: Path,
@@ -81,15 +84,19 @@ def command(
     api_url: str | None,
     base_path: str | None,
     state_path: Path,
+    cache_dir: Path | None,
+    refresh: str,
+    max_snapshot_age: timedelta,
 ) -> int:
     """`reconciler plan` (its help text lists the write-only fields from the field table)."""
     client_settings = settings(api_url, base_path)
     if out is not None:  # found now, not after the requests were spent
         check_writable(out, what="the plan file (--out)")
-    loaded = load_all(directory, match_by)
+    loaded = load_all(directory, match_by, cache_directory(state_path, cache_dir))
     records = select(loaded.records, targets)
     state = load_state(state_path, client_settings)
     life = lifecycle(loaded, directory, targets, match_by=match_by, prune=prune)
+    cache = make_cache(client_settings.base_url, state_path, cache_dir, refresh, max_snapshot_age)
 
     allows = record_allows((r.id, r.file) for r in records)
 
@@ -103,9 +110,13 @@ def command(
                 send_required=send_required,
                 folder_allows=allows,
                 life=life,
+                cache=cache,
             )
 
-    result, _ = run(go)
+    try:
+        result, _ = run(go)
+    finally:
+        echo_notices(cache)
     plan = result.plan
     note = live_differs_note(directory, result.catalogue)
     if note is not None:  # shown in every format, the pull-request comment included

@@ -49,7 +49,8 @@ def summary_line(report: DriftReport) -> str:
 
 def requests_line(report: DriftReport) -> str:
     left = remaining(report.remaining)
-    return f"Requests: {report.requests} spent ({left} remaining today for this key)."
+    read = f" reading ({report.read})" if report.read else ""
+    return f"Requests: {report.requests} spent{read} ({left} remaining today for this key)."
 
 
 def undetectable_line(report: DriftReport) -> str | None:

@@ -87,8 +87,9 @@ def summary_line(plan: Plan) -> str:
 
 def requests_line(plan: Plan) -> str:
     r = plan.requests
+    read = f" ({r.read})" if r.read else ""
     return (
-        f"Requests: {r.spent} spent reading, {r.apply} to apply "
+        f"Requests: {r.spent} spent reading{read}, {r.apply} to apply "
         f"({remaining(r.remaining)} remaining today for this key)."
     )
 

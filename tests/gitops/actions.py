@@ -92,8 +92,10 @@ class Runner:
         secrets: Mapping[str, str],
         variables: Mapping[str, str] | None = None,
         env: Mapping[str, str] | None = None,
+        github: Mapping[str, str] | None = None,
     ) -> None:
         self.workspace = workspace
+        self.github = dict(github or {})  # e.g. {"github.event.schedule": "17 6 * * *"}
         self.secrets = dict(secrets)
         self.variables = dict(variables or {})
         self.base_env = {
@@ -121,6 +123,8 @@ class Runner:
                 return self.secrets.get(parts[1], "")
             if len(parts) == 2 and parts[0] == "vars":
                 return self.variables.get(parts[1], "")
+            if parts[0] == "github":
+                return self.github.get(expr, "")
             if len(parts) == 4 and parts[0] == "steps" and parts[2] == "outputs":
                 step = steps.get(parts[1])
                 return "" if step is None else step.outputs.get(parts[3], "")

@@ -197,7 +197,7 @@ def test_json_form_is_stable() -> None:
         "absent": [{"id": 1002, "file": "opportunities/1002.yaml", "kind": "archived"}],
         "not_detectable": [{"field": "status", "ids": [1003]}],
         "summary": {"drifted": 1, "missing": 0, "archived": 1, "file_removed": 0, "in_sync": 3},
-        "requests": {"spent": 1, "remaining": 4990},
+        "requests": {"spent": 1, "remaining": 4990, "read": None},
     }
 
 

@@ -182,3 +182,28 @@ def test_pre_commit_validate_hook_checks_the_catalogue_offline(tmp_path: Path) -
         "opportunities/1002-chen-roofing.yaml:17:3: custom.roof_typ: unknown custom field "
         "'roof_typ'; did you mean 'roof_type'?"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "job"), [("plan.yml", "plan"), ("apply.yml", "apply"), ("drift.yml", "drift")]
+)
+def test_the_jobs_that_read_live_keep_the_snapshot_cache_per_company(name: str, job: str) -> None:
+    workflow = load_workflow(name)
+    job_steps = workflow["jobs"][job]["steps"]
+    (cache,) = [s for s in job_steps if s.get("uses", "").startswith("actions/cache@")]
+    assert cache["with"]["path"] == ".reconciler/cache"
+    company = "${{ vars.RECONCILER_COMPANY || github.repository }}"
+    assert cache["with"]["key"].startswith(f"reconciler-live-{company}-${{{{ github.run_id }}}}")
+    assert cache["with"]["restore-keys"].strip() == f"reconciler-live-{company}-"
+    reader = next(i for i, s in enumerate(job_steps) if "reconciler " + job in s.get("run", ""))
+    assert job_steps.index(cache) < reader
+
+
+def test_drift_reads_in_full_once_a_day_and_incrementally_otherwise() -> None:
+    drift = load_workflow("drift.yml")
+    crons = [c["cron"] for c in drift["on"]["schedule"]]
+    assert crons == ["17 6 * * *", "17 0-5,7-23 * * *"]  # every hour, one of them the full read
+    (step,) = [s for s in drift["jobs"]["drift"]["steps"] if s.get("id") == "drift"]
+    assert step["env"]["SCHEDULE"] == "${{ github.event.schedule }}"
+    assert 'if [ "$SCHEDULE" = "17 6 * * *" ]; then refresh=full; fi' in step["run"]
+    assert 'reconciler drift --refresh "$refresh"' in step["run"]

@@ -293,3 +293,16 @@ def test_a_removed_file_is_deleted_only_when_the_repository_variable_enables_pru
     assert [r.path for r in gitops.sandbox.requests() if r.method == "DELETE"] == [
         "/v1/opportunities/1002"
     ]
+
+
+def test_the_daily_drift_run_reads_in_full_and_the_hourly_ones_incrementally(
+    gitops: GitOps,
+) -> None:
+    gitops.runner.github["github.event.schedule"] = "17 6 * * *"
+    daily = gitops.runner.run_job(DRIFT, "drift")
+    assert daily.ok
+    assert "spent reading (full read: --refresh full)" in daily.summary
+    gitops.runner.github["github.event.schedule"] = "17 0-5,7-23 * * *"
+    hourly = gitops.runner.run_job(DRIFT, "drift")
+    assert "spent reading (changes since " in hourly.summary
+    assert (gitops.work / ".reconciler" / "cache").is_dir()

@@ -1,0 +1,259 @@
+"""The file cache: a warm run parses only the files whose bytes changed.
+
+`<cache dir>/files.json` maps the sha256 of a file's bytes to what checking those bytes gave: the
+loaded record when the file is valid, or its problems (line, column, field, message). It is keyed
+by content, never by path or mtime, so it stays right after `git checkout` (which resets mtimes),
+a rename, or a copy; the problems are stored without their path and take the current one back.
+The whole file is bound to a *tool key*: the digest of reconciler's version, the schema, the
+source of the modules that decide what is valid, and the versions of PyYAML and email-validator.
+Any other key, or a file that cannot be read or is not exactly this format, is dropped and
+rebuilt (with a one-line notice), never trusted.
+
+Only records whose values survive a JSON round trip exactly (strings, finite floats, 64-bit ints,
+booleans, null, lists, objects with string keys) are kept; any other file is checked every time.
+Checking with a catalogue (`validate` with a catalogue file) does not use the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+import orjson
+
+from reconciler import __version__
+from reconciler.atomic import write_atomic
+from reconciler.errors import ReconcilerError
+from reconciler.loader import MAX_BYTES, Document
+from reconciler.regular import read_regular
+
+FORMAT_VERSION: Final = "1"
+FILE_NAME: Final = "files.json"
+_INT64: Final = 2**63
+
+# One cached check: (record or None, [(line, col, field, message, warning), ...]).
+Entry = tuple[dict[str, Any] | None, list[tuple[int, int, str, str, bool]]]
+
+
+@cache
+def tool_key() -> str:
+    """What the verdict on given bytes depends on besides the bytes."""
+    h = hashlib.sha256()
+    h.update(f"reconciler {__version__}\n".encode())
+    package = resources.files("reconciler")
+    h.update(package.joinpath("data/opportunity.schema.json").read_bytes())
+    # Every core module (top-level reconciler/*.py): a change to any of them is a new key.
+    for module in sorted((p for p in package.iterdir() if p.name.endswith(".py")), key=str):
+        h.update(module.name.encode())
+        h.update(module.read_bytes())
+    for dist in ("PyYAML", "email-validator", "fastjsonschema", "jsonschema"):
+        try:
+            h.update(f"{dist} {metadata.version(dist)}\n".encode())
+        except metadata.PackageNotFoundError:
+            h.update(f"{dist} ?\n".encode())
+    return h.hexdigest()
+
+
+@dataclass
+class FileCache:
+    """The file cache in one folder, loaded once, saved once at the end of a load."""
+
+    directory: Path
+    notices: list[str] = field(default_factory=list)
+    entries: dict[str, Entry] = field(default_factory=dict)
+    hits: int = 0
+    _dirty: bool = False
+
+    @property
+    def path(self) -> Path:
+        return self.directory / FILE_NAME
+
+    @classmethod
+    def open(cls, directory: Path) -> FileCache:
+        cache_ = cls(directory)
+        try:
+            raw = cache_.path.read_bytes()
+        except FileNotFoundError:
+            return cache_
+        except OSError as e:
+            cache_._drop(f"cannot be read ({e.strerror})")
+            return cache_
+        try:
+            cache_.entries = _parse(raw)
+        except _Unusable as e:
+            cache_._drop(str(e))
+        return cache_
+
+    def _drop(self, why: str) -> None:
+        self.notices.append(f"File cache {self.path} ignored: {why}; rebuilding it.")
+        self.entries = {}
+        self._dirty = True
+
+    def get(self, digest: str) -> Entry | None:
+        entry = self.entries.get(digest)
+        if entry is not None:
+            self.hits += 1
+        return entry
+
+    def put(self, digest: str, entry: Entry) -> None:
+        if entry[0] is None or json_exact(entry[0]):
+            self.entries[digest] = entry
+            self._dirty = True
+
+    def keep_only(self, digests: set[str]) -> None:
+        """Forget the entries no current file has: the cache holds one entry per file."""
+        if self.entries.keys() - digests:
+            self.entries = {d: e for d, e in self.entries.items() if d in digests}
+            self._dirty = True
+
+    def save(self) -> None:
+        """Write it atomically if it changed; a folder that cannot be written only costs speed."""
+        if not self._dirty:
+            return
+        data = orjson.dumps(
+            {
+                "format_version": FORMAT_VERSION,
+                "tool": tool_key(),
+                "entries": {d: [e[0], e[1]] for d, e in self.entries.items()},
+            }
+        )
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.path, data, new_mode=0o600, sync_new=False)
+        except (OSError, ReconcilerError) as e:
+            why = e.strerror if isinstance(e, OSError) else e.message
+            self.notices.append(f"File cache {self.path} not updated: {why}.")
+        self._dirty = False
+
+
+class _Unusable(Exception):
+    pass
+
+
+def _parse(raw: bytes) -> dict[str, Entry]:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise _Unusable("not valid JSON (truncated or corrupted?)") from None
+    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+        raise _Unusable("not a file cache of this format version")
+    if data.get("tool") != tool_key():
+        raise _Unusable("written by another version of reconciler or of the schema")
+    raw_entries = data.get("entries")
+    if not isinstance(raw_entries, dict):
+        raise _Unusable("it holds no entries")
+    entries: dict[str, Entry] = {}
+    for digest, value in raw_entries.items():
+        if not (isinstance(value, list) and len(value) == 2):
+            raise _Unusable(f"entry {digest[:12]} is malformed")
+        record, problems = value
+        if not (record is None or isinstance(record, dict)) or not isinstance(problems, list):
+            raise _Unusable(f"entry {digest[:12]} is malformed")
+        checked: list[tuple[int, int, str, str, bool]] = []
+        for p in problems:
+            if not (
+                isinstance(p, list)
+                and len(p) == 5
+                and all(type(x) is int for x in p[:2])
+                and all(isinstance(x, str) for x in p[2:4])
+                and isinstance(p[4], bool)
+            ):
+                raise _Unusable(f"entry {digest[:12]} holds a malformed problem")
+            checked.append((p[0], p[1], p[2], p[3], p[4]))
+        if record is None and not checked:
+            raise _Unusable(f"entry {digest[:12]} holds neither a record nor a problem")
+        entries[digest] = (record, checked)
+    return entries
+
+
+def json_exact(value: Any) -> bool:
+    """Whether `value` comes back from a JSON round trip exactly, type for type."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return bool(-_INT64 <= value < _INT64)
+    if kind is float:
+        return math.isfinite(value)
+    if kind is list:
+        return all(json_exact(v) for v in value)
+    if kind is dict:
+        return all(type(k) is str and json_exact(v) for k, v in value.items())
+    return False
+
+
+def digest_of(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def split_cached(
+    files: Sequence[Path], cache_: FileCache, read: Callable[[Path], bytes | None]
+) -> tuple[dict[int, tuple[str, Entry]], list[int], dict[int, str]]:
+    """Which files the cache answers (by position), which must be checked, and their digests."""
+    hits: dict[int, tuple[str, Entry]] = {}
+    misses: list[int] = []
+    digests: dict[int, str] = {}
+    for i, path in enumerate(files):
+        raw = read(path)
+        if raw is None:
+            misses.append(i)
+            continue
+        digest = digest_of(raw)
+        digests[i] = digest
+        entry = cache_.get(digest)
+        if entry is None:
+            misses.append(i)
+        else:
+            hits[i] = (digest, entry)
+    return hits, misses, digests
+
+
+P = TypeVar("P")  # the caller's problem type: line, col, field, message, warning
+
+
+def check_cached(
+    files: list[Path],
+    cache: FileCache,
+    check: Callable[[list[Path]], list[tuple[Document | None, list[P]]]],
+    problem: Callable[[str, int, int, str, str, bool], P],
+) -> list[tuple[Document | None, list[P]]]:
+    """Every file checked (`check` for the bytes the cache has not seen), in order; `problem`
+    rebuilds a cached problem at the file's current path. The cache is saved."""
+    hits, misses, digests = split_cached(files, cache, _read_bounded)
+    out: list[tuple[Document | None, list[P]] | None] = [None] * len(files)
+    for i, (digest, (data, found)) in hits.items():
+        problems = [problem(str(files[i]), *p) for p in found]
+        out[i] = (None if data is None else Document(files[i], data, digest), problems)
+    for i, (document, problems) in zip(misses, check([files[i] for i in misses]), strict=True):
+        out[i] = (document, problems)
+        compact = [_compact(p) for p in problems]
+        if document is not None:
+            cache.put(document.digest, (document.data, compact))
+        elif i in digests:
+            # Bytes that do not load (syntax, encoding): their problems are a verdict on them,
+            # if the file still holds the bytes that were hashed.
+            raw = _read_bounded(files[i])
+            if raw is not None and digest_of(raw) == digests[i]:
+                cache.put(digests[i], (None, compact))
+    cache.keep_only(set(digests.values()))
+    cache.save()
+    return [item for item in out if item is not None]
+
+
+def _compact(problem: Any) -> tuple[int, int, str, str, bool]:
+    return (problem.line, problem.col, problem.field, problem.message, problem.warning)
+
+
+def _read_bounded(path: Path) -> bytes | None:
+    """A file's bytes, or None when it is not a readable regular file within the size limit
+    (the loader then says why, and nothing about it is cached)."""
+    try:
+        return read_regular(path, what="an opportunity file", limit=MAX_BYTES)
+    except (OSError, ReconcilerError):
+        return None
