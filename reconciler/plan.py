@@ -395,6 +395,4 @@ def assemble(
         prune=prune,
         match_by=match_by,
     )
-    return dataclasses.replace(
-        plan, requests=RequestCounts(requests.spent, plan.sending, requests.remaining)
-    )
+    return dataclasses.replace(plan, requests=dataclasses.replace(requests, apply=plan.sending))
