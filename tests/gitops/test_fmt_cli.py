@@ -138,6 +138,12 @@ def test_a_path_that_does_not_exist_is_an_error(
     assert code == 1 and "nowhere: no such file or folder" in err
 
 
+def test_the_shipped_example_files_are_canonical(capsys: pytest.CaptureFixture[str]) -> None:
+    # A new user's first `fmt --check` (and the reconciler-fmt hook) runs on these files.
+    code, out, _ = _run(capsys, "--check", str(PROJECT / "opportunities"))
+    assert (code, out) == (0, "")
+
+
 # --- the pre-commit hooks, run the way pre-commit runs them --------------------------------------
 
 

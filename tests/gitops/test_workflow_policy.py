@@ -178,8 +178,9 @@ def test_pre_commit_validate_hook_checks_the_catalogue_offline(tmp_path: Path) -
     env = {k: v for k, v in os.environ.items() if not k.startswith("COPERNIQ_")}
     bad = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env)
     assert bad.returncode == 1
+    line = path.read_text().splitlines().index("  roof_typ: Tile") + 1
     assert bad.stdout.startswith(
-        "opportunities/1002-chen-roofing.yaml:17:3: custom.roof_typ: unknown custom field "
+        f"opportunities/1002-chen-roofing.yaml:{line}:3: custom.roof_typ: unknown custom field "
         "'roof_typ'; did you mean 'roof_type'?"
     )
 
