@@ -8,7 +8,7 @@ answer has told the quota (`X-RateLimit-Remaining`): `QuotaTooLow`, with the num
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import QuotaTooLow
 from reconciler.protocol import Api
@@ -64,57 +64,33 @@ class Budgeted:
                 "read incrementally (--refresh auto, with the live cache kept between runs)",
             )
 
-    async def list_page(
-        self,
-        page: int,
-        page_size: int = 100,
-        *,
-        include_archived: bool = True,
-        order_by: str = "asc",
-        updated_after: str | None = None,
-        filters: Mapping[str, str] | None = None,
-    ) -> list[dict[str, Any]]:
+    # The calls are typed once, by `Api` (reconciler/protocol.py), not spelled again here: these
+    # methods only pass their arguments on, and mypy checks `Budgeted` against `Api` (see below).
+
+    async def list_page(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
         self._check()
-        records = await self._client.list_page(
-            page,
-            page_size,
-            include_archived=include_archived,
-            order_by=order_by,
-            updated_after=updated_after,
-            filters=filters,
-        )
+        records = await self._client.list_page(*args, **kwargs)
         merge(self.records, records)
         return records
 
-    async def get(self, record_id: int, *, include_archived: bool = True) -> dict[str, Any] | None:
+    async def get(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         self._check()
-        record = await self._client.get(record_id, include_archived=include_archived)
+        record = await self._client.get(*args, **kwargs)
         if record is not None:
             merge(self.records, [record])
         return record
 
-    async def patch(
-        self, record_id: int, body: Mapping[str, Any], *, allow_new_options: bool = False
-    ) -> dict[str, Any]:
-        return await self._client.patch(record_id, body, allow_new_options=allow_new_options)
+    async def patch(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return await self._client.patch(*args, **kwargs)
 
-    async def create(
-        self,
-        body: Mapping[str, Any],
-        *,
-        match_by: str,
-        strategy: str,
-        allow_new_options: bool = False,
-    ) -> dict[str, Any]:
-        return await self._client.create(
-            body, match_by=match_by, strategy=strategy, allow_new_options=allow_new_options
-        )
+    async def create(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return await self._client.create(*args, **kwargs)
 
-    async def delete(self, record_id: int) -> bool:
-        return await self._client.delete(record_id)
+    async def delete(self, *args: Any, **kwargs: Any) -> bool:
+        return await self._client.delete(*args, **kwargs)
 
-    async def properties(self, record_type: str = "opportunity") -> list[dict[str, Any]]:
-        return await self._client.properties(record_type)
+    async def properties(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        return await self._client.properties(*args, **kwargs)
 
 
 def merge(into: dict[int, dict[str, Any]], records: Iterable[Mapping[str, Any]]) -> None:
@@ -126,3 +102,9 @@ def merge(into: dict[int, dict[str, Any]], records: Iterable[Mapping[str, Any]])
 
 def project(record: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k in KEPT}
+
+
+if TYPE_CHECKING:
+
+    def _satisfies_api(budgeted: Budgeted) -> Api:
+        return budgeted  # mypy: `Budgeted` is an `Api` (the one typed description)

@@ -245,7 +245,7 @@ class LiveCache:
 # --- the incremental read -----------------------------------------------------------------------
 
 
-async def _read_changes(client: Budgeted, since: str, seen: dict[int, dict[str, Any]]) -> None:
+async def _read_changes(client: Api, since: str, seen: dict[int, dict[str, Any]]) -> None:
     """Every record updated after `since`, archived ones included, page by page to the end."""
     page = 1
     while True:

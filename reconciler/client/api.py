@@ -108,6 +108,9 @@ class ApiClient:
         await self._http.aclose()
 
     # --- endpoints ------------------------------------------------------------------------------
+    # The signatures repeat `protocol.Api`'s on purpose: an implementation must spell its own
+    # parameters, and mypy --strict checks them against the Protocol (the one typed description).
+
 
     async def list_page(
         self,
