@@ -24,6 +24,7 @@ BASE_PATHS: Final = ("/opportunities", "/requests")
 _MIN_KEY_LENGTH: Final = 8  # reconciler.cli.redact relies on keys being long enough to redact
 
 
+# A deliberate copy of sandbox/config.is_loopback: the sandbox shares no code with the core.
 def _is_loopback(host: str) -> bool:
     host = host.strip("[]").lower()
     if host == "localhost":

@@ -96,6 +96,7 @@ class Faults:
         return cls(**kwargs)
 
 
+# A deliberate copy of client/settings._is_loopback: the sandbox shares no code with the core.
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
