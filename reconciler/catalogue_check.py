@@ -20,7 +20,7 @@ from typing import Any
 
 from reconciler.catalogue import Catalogue, Property, field_of
 from reconciler.catalogue_file import sorted_options
-from reconciler.fields import FieldPath
+from reconciler.fields import MERGED, FieldPath
 from reconciler.loader import Key, format_field
 from reconciler.property_types import (
     Kind,
@@ -34,6 +34,8 @@ from reconciler.property_types import (
 ALLOW_KEY = "allow_new_options"
 _PULL = "if the property was just created in Coperniq, run `reconciler catalogue pull`"
 _LISTED = 8  # options named in a message; the rest are counted
+
+_CUSTOM = MERGED[0]  # the merged field whose keys the catalogue describes (fields.py)
 
 
 AllowNew = bool | frozenset[str]
@@ -125,7 +127,7 @@ def _check_custom(key: str, value: Any, prop: Property, allow: AllowNew) -> Iter
     kind = kind_of(prop.type)
     if kind is None:
         return  # a type reconciler cannot judge: never refuse a file over it
-    keys: tuple[Key, ...] = ("custom", key)
+    keys: tuple[Key, ...] = (_CUSTOM, key)
     mismatch = check_value(kind, prop.multiple, value)
     if mismatch is not None:
         yield Finding(
@@ -217,7 +219,7 @@ def check(
     prepared = catalogue if isinstance(catalogue, Rules) else Rules(catalogue)
     cat = prepared.catalogue
     found: list[Finding] = []
-    custom = data.get("custom")
+    custom = data.get(_CUSTOM)
     if type(custom) is dict:
         rules = prepared.rules
         for key, value in custom.items():
@@ -255,7 +257,7 @@ def check(
 
 
 def _unknown_key(key: str, catalogue: Catalogue) -> Finding:
-    keys: tuple[Key, ...] = ("custom", key)
+    keys: tuple[Key, ...] = (_CUSTOM, key)
     suggestion = _closest(key, catalogue.custom)
     if suggestion is not None:
         message = f"unknown custom field {key!r}; did you mean {suggestion!r}? ({_PULL})"

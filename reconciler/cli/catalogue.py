@@ -28,6 +28,7 @@ from reconciler.cli.common import api_location_options, run, settings, write_tex
 from reconciler.client import ApiClient
 from reconciler.errors import EXIT_CODES_HELP, ExitCode, ReconcilerError
 from reconciler.escape import terminal_block
+from reconciler.fields import MERGED
 from reconciler.regular import check_writable, read_regular
 from reconciler.validate import load_desired
 
@@ -53,7 +54,7 @@ def _usage(directory: Path) -> dict[str, list[str]]:
     except ReconcilerError:
         return {}
     for document in desired.documents:
-        custom = document.data.get("custom")
+        custom = document.data.get(MERGED[0])
         if isinstance(custom, dict):
             for key in custom:
                 usage.setdefault(key, []).append(document.path.as_posix())

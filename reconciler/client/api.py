@@ -111,7 +111,6 @@ class ApiClient:
     # The signatures repeat `protocol.Api`'s on purpose: an implementation must spell its own
     # parameters, and mypy --strict checks them against the Protocol (the one typed description).
 
-
     async def list_page(
         self,
         page: int,
