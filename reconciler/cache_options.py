@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -52,6 +53,28 @@ def cache_options(f: F) -> F:
         help="Folder of the live snapshot cache.  [default: cache/ beside the --state file, "
         "i.e. .reconciler/cache]",
     )(f)
+
+
+@dataclass(frozen=True)
+class LiveOptions:
+    """--api-url, --base-path, --state and the cache options, as plan, apply and drift take them
+    (`cli.common.live_options` folds them into one)."""
+
+    api_url: str | None
+    base_path: str | None
+    state_path: Path
+    cache_dir: Path | None
+    refresh: str
+    max_snapshot_age: timedelta
+
+    @property
+    def cache_folder(self) -> Path:
+        return cache_directory(self.state_path, self.cache_dir)
+
+    def cache(self, api_url: str) -> LiveCache:
+        return make_cache(
+            api_url, self.state_path, self.cache_dir, self.refresh, self.max_snapshot_age
+        )
 
 
 def cache_directory(state_path: Path, cache_dir: Path | None) -> Path:

@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import sys
 from contextlib import ExitStack
-from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -14,15 +13,15 @@ from click.core import ParameterSource
 
 from reconciler.apply import ApplyReport, Outcome
 from reconciler.authoring import live_differs_note, record_allows
-from reconciler.cache_options import cache_directory, cache_options, echo_notices, make_cache
+from reconciler.cache_options import LiveOptions, echo_notices
 from reconciler.cli.common import (
-    api_options,
     check_files_unchanged,
     check_same_api,
     color_for,
     dir_option,
     is_interactive,
     lifecycle,
+    live_options,
     load_all,
     load_state,
     match_by_option,
@@ -103,9 +102,8 @@ def confirm(count: int) -> None:
 @send_required_option
 @match_by_option
 @prune_option
-@cache_options
-@api_options
 @with_state_lock("apply")
+@live_options
 def command(
     planfile: Path | None,
     directory: Path,
@@ -119,12 +117,7 @@ def command(
     send_required: bool,
     match_by: str,
     prune: bool,
-    api_url: str | None,
-    base_path: str | None,
-    state_path: Path,
-    cache_dir: Path | None,
-    refresh: str,
-    max_snapshot_age: timedelta,
+    live: LiveOptions,
 ) -> int:
     """Apply the plan: one PATCH per changed record, with only the changed fields.
 
@@ -135,16 +128,16 @@ def command(
     `id: N` written as its first key; commit it. Records whose files were removed are dropped
     from the state, or deleted with --prune (recorded in a saved plan).
     """
-    client_settings = settings(api_url, base_path, concurrency=concurrency)
+    client_settings = settings(live.api_url, live.base_path, concurrency=concurrency)
     if report_path is not None:  # found before the first PATCH, not after the last
         check_writable(report_path, what="the apply report (--report)")
     ctx = click.get_current_context()
     if planfile is not None and ctx.get_parameter_source("match_by") is ParameterSource.DEFAULT:
         match_by = ""  # the saved plan's
-    loaded = load_all(directory, match_by or "title", cache_directory(state_path, cache_dir))
+    loaded = load_all(directory, match_by or "title", live.cache_folder)
     files = loaded.files
-    state = load_state(state_path, client_settings)
-    cache = make_cache(client_settings.base_url, state_path, cache_dir, refresh, max_snapshot_age)
+    state = load_state(live.state_path, client_settings)
+    cache = live.cache(client_settings.base_url)
     options = ApplyOptions(allow_new_options, max_changes, force, concurrency)
     saved: Plan | None = None
     if planfile is not None:

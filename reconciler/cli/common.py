@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 import click
 
 from reconciler.atomic import write_atomic
+from reconciler.cache_options import LiveOptions, cache_options
 from reconciler.errors import ReconcilerError
 from reconciler.escape import terminal
 from reconciler.fields import MATCH_FIELDS, REQUIRED_NAMES, WRITE_ONLY_NAMES
@@ -126,6 +127,17 @@ def api_options(f: F) -> F:
         help=f"State file: the write-only values ({WRITE_ONLY_NAMES}) this tool last applied.",
     )(f)
     return api_location_options(f)
+
+
+def live_options(f: F) -> F:
+    """api_options and cache_options (plan, apply, drift), passed on as one `live: LiveOptions`."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        live = LiveOptions(**{name: kwargs.pop(name) for name in LiveOptions.__dataclass_fields__})
+        return f(*args, live=live, **kwargs)
+
+    return cache_options(api_options(wrapper))  # type: ignore[return-value]
 
 
 def api_location_options(f: F) -> F:

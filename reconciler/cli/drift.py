@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import click
 
-from reconciler.cache_options import cache_directory, cache_options, echo_notices, make_cache
+from reconciler.cache_options import LiveOptions, echo_notices
 from reconciler.cli.common import (
-    api_options,
     color_for,
     dir_option,
+    live_options,
     load_records,
     load_state,
     report_options,
@@ -51,28 +50,22 @@ from reconciler.render.dispatch import render
     is_flag=True,
     help="Exit 2 when there is drift (missing and archived records included), 0 when none.",
 )
-@cache_options
-@api_options
+@live_options
 def command(
     directory: Path,
     fmt: str,
     out: Path | None,
     detailed_exitcode: bool,
     no_mask: bool,
-    api_url: str | None,
-    base_path: str | None,
-    state_path: Path,
-    cache_dir: Path | None,
-    refresh: str,
-    max_snapshot_age: timedelta,
+    live: LiveOptions,
 ) -> int:
     """`reconciler drift` (its help text lists the write-only fields from the field table)."""
-    client_settings = settings(api_url, base_path)
+    client_settings = settings(live.api_url, live.base_path)
     if out is not None:  # found now, not after the requests were spent
         check_writable(out, what="the drift report (--out)")
-    records, _ = load_records(directory, cache_directory(state_path, cache_dir))
-    state = load_state(state_path, client_settings)
-    cache = make_cache(client_settings.base_url, state_path, cache_dir, refresh, max_snapshot_age)
+    records, _ = load_records(directory, live.cache_folder)
+    state = load_state(live.state_path, client_settings)
+    cache = live.cache(client_settings.base_url)
 
     async def go(_stop: asyncio.Event) -> DriftReport:
         async with ApiClient(client_settings) as client:

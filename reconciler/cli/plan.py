@@ -5,18 +5,17 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import click
 
 from reconciler.authoring import live_differs_note, record_allows
-from reconciler.cache_options import cache_directory, cache_options, echo_notices, make_cache
+from reconciler.cache_options import LiveOptions, echo_notices
 from reconciler.cli.common import (
-    api_options,
     color_for,
     dir_option,
     lifecycle,
+    live_options,
     load_all,
     load_state,
     match_by_option,
@@ -69,8 +68,7 @@ def plan_exit_code(plan: Plan, detailed: bool) -> ExitCode:
 @send_required_option
 @match_by_option
 @prune_option
-@cache_options
-@api_options
+@live_options
 def command(
     directory: Path,
     targets: tuple[int, ...],
@@ -81,22 +79,17 @@ def command(
     send_required: bool,
     match_by: str,
     prune: bool,
-    api_url: str | None,
-    base_path: str | None,
-    state_path: Path,
-    cache_dir: Path | None,
-    refresh: str,
-    max_snapshot_age: timedelta,
+    live: LiveOptions,
 ) -> int:
     """`reconciler plan` (its help text lists the write-only fields from the field table)."""
-    client_settings = settings(api_url, base_path)
+    client_settings = settings(live.api_url, live.base_path)
     if out is not None:  # found now, not after the requests were spent
         check_writable(out, what="the plan file (--out)")
-    loaded = load_all(directory, match_by, cache_directory(state_path, cache_dir))
+    loaded = load_all(directory, match_by, live.cache_folder)
     records = select(loaded.records, targets)
-    state = load_state(state_path, client_settings)
+    state = load_state(live.state_path, client_settings)
     life = lifecycle(loaded, directory, targets, match_by=match_by, prune=prune)
-    cache = make_cache(client_settings.base_url, state_path, cache_dir, refresh, max_snapshot_age)
+    cache = live.cache(client_settings.base_url)
 
     allows = record_allows((r.id, r.file) for r in records)
 
