@@ -268,22 +268,28 @@ def duplicate_id_problems(documents: Sequence[Document]) -> list[Problem]:
     """One problem per file whose `id` another file also declares, naming the other files."""
     problems = []
     for key, group in _ids(documents).items():
-        if len(group) < 2:
-            continue
-        where = [d.locate("id") for d in group]
-        for i, here in enumerate(where):
-            others = ", ".join(f"{w.path}:{w.line}" for j, w in enumerate(where) if j != i)
-            problems.append(
-                Problem(
-                    here.path,
-                    here.line,
-                    here.col,
-                    "id",
-                    f"id {key} is also declared in {others}; each opportunity lives in exactly "
-                    "one file: remove or renumber the copy",
-                )
-            )
+        problems += _clashes(
+            group,
+            "id",
+            "id",
+            (
+                f"id {key} is also declared in ",
+                "; each opportunity lives in exactly one file: remove or renumber the copy",
+            ),
+        )
     return problems
+
+
+def _clashes(
+    group: Sequence[Document], key: str, field: str, text: tuple[str, str]
+) -> list[Problem]:
+    """A problem per document of a group of 2+ at `key`: text[0], where the others are, text[1]."""
+    where = [d.locate(key) for d in group] if len(group) > 1 else []  # a new Location each
+    others = [", ".join(f"{w.path}:{w.line}" for w in where if w is not h) for h in where]
+    return [
+        Problem(h.path, h.line, h.col, field, f"{text[0]}{o}{text[1]}")
+        for h, o in zip(where, others, strict=True)
+    ]
 
 
 def _new_by_match(documents: Iterable[Document], match_by: str) -> dict[str, list[Document]]:
@@ -302,24 +308,18 @@ def duplicate_match_problems(documents: Sequence[Document], match_by: str) -> li
     the second POST would match the record the first one created."""
     problems = []
     for value, group in _new_by_match(documents, match_by).items():
-        if len(group) < 2:
-            continue
-        key = "address" if match_by == "address" else match_by
-        where = [d.locate(key) for d in group]
-        for i, here in enumerate(where):
-            others = ", ".join(f"{w.path}:{w.line}" for j, w in enumerate(where) if j != i)
-            problems.append(
-                Problem(
-                    here.path,
-                    here.line,
-                    here.col,
-                    match_by,
-                    f"{others} also declares a new opportunity with {match_by} "
-                    f"{json.dumps(value, ensure_ascii=False)}; creating both would make one "
-                    f"record (the API matches creates on {match_by}): give each its own "
-                    f"{match_by}, or merge the files",
-                )
-            )
+        problems += _clashes(
+            group,
+            match_by,
+            match_by,
+            (
+                "",
+                f" also declares a new opportunity with {match_by} "
+                f"{json.dumps(value, ensure_ascii=False)}; creating both would make one "
+                f"record (the API matches creates on {match_by}): give each its own "
+                f"{match_by}, or merge the files",
+            ),
+        )
     return problems
 
 
