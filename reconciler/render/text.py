@@ -7,6 +7,9 @@ managed (`- id "title" no longer managed (file removed)`, nothing sent).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from reconciler.catalogue import NewOption
 from reconciler.diff import FieldChange
 from reconciler.escape import terminal
 from reconciler.plan import Change, Create, Plan, RecordError, Removal
@@ -23,12 +26,15 @@ def _change_lines(change: Change, style: Style) -> list[str]:
     lines = [f"{head} ({terminal(change.file)})"]
     lines += [_field_line(f) for f in change.fields]
     allowed = " (the file allows it)" if change.allow_new_options else ""
-    lines += [
+    return lines + _new_option_lines(change.new_options, style, allowed)
+
+
+def _new_option_lines(options: Iterable[NewOption], style: Style, allowed: str = "") -> list[str]:
+    return [
         f"      {style('+', 'new')} new dropdown option {terminal(o.field)}: "
         f"{format_value(o.value)}{allowed}"
-        for o in change.new_options
+        for o in options
     ]
-    return lines
 
 
 def _create_lines(create: Create, style: Style) -> list[str]:
@@ -43,12 +49,7 @@ def _create_lines(create: Create, style: Style) -> list[str]:
     lines += [
         f"      {terminal(name)}: {format_value(value)}" for name, value in create.body.items()
     ]
-    lines += [
-        f"      {style('+', 'new')} new dropdown option {terminal(o.field)}: "
-        f"{format_value(o.value)}"
-        for o in create.new_options
-    ]
-    return lines
+    return lines + _new_option_lines(create.new_options, style)
 
 
 def _delete_line(removal: Removal, style: Style) -> list[str]:
