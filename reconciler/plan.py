@@ -230,24 +230,16 @@ class Plan:
             ) from None
 
 
-def _missing(record: DesiredRecord) -> RecordError:
-    return RecordError(
-        record.id,
-        record.file,
-        ErrorKind.MISSING,
-        f"opportunity {record.id} does not exist in Coperniq (or this API key cannot see it); "
-        "check the id in the file; to create a new opportunity instead, remove the `id` line",
-    )
+_UNUSABLE = {  # why a record's changes cannot be planned, after "opportunity ID "
+    ErrorKind.MISSING: "does not exist in Coperniq (or this API key cannot see it); check the id "
+    "in the file; to create a new opportunity instead, remove the `id` line",
+    ErrorKind.ARCHIVED: "is archived in Coperniq and cannot be updated; restore it in Coperniq, "
+    "or remove the file",
+}
 
 
-def _archived(record: DesiredRecord) -> RecordError:
-    return RecordError(
-        record.id,
-        record.file,
-        ErrorKind.ARCHIVED,
-        f"opportunity {record.id} is archived in Coperniq and cannot be updated; "
-        "restore it in Coperniq, or remove the file",
-    )
+def _unusable(record: DesiredRecord, kind: ErrorKind) -> RecordError:
+    return RecordError(record.id, record.file, kind, f"opportunity {record.id} {_UNUSABLE[kind]}")
 
 
 def _unknown_keys(
@@ -278,10 +270,10 @@ def diff_all(
     for record in desired:
         current = live.get(record.id)
         if current is None:
-            errors.append(_missing(record))
+            errors.append(_unusable(record, ErrorKind.MISSING))
             continue
         if is_archived(current):
-            errors.append(_archived(record))
+            errors.append(_unusable(record, ErrorKind.ARCHIVED))
             continue
         result = diff_record(
             record.data, current, applied.get(record.id, {}), send_required=send_required
