@@ -2,7 +2,8 @@
 
 `Budgeted` wraps an `Api`: it keeps (projected to `KEPT`) every record a listing page or a GET
 returns, and refuses to send a request of a read that the remaining quota cannot cover, once an
-answer has told the quota (`X-RateLimit-Remaining`): `QuotaTooLow`, with the numbers.
+answer has told the quota (`X-RateLimit-Remaining`): `QuotaTooLow`, with the numbers. Before the
+first answer, the quota the last run was told is checked by `quota.QuotaMemory` instead.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from reconciler import snapshot
+from reconciler.quota import QuotaMemory
 from reconciler.snapshot import CacheOptions, LiveCache, Refresh, parse_duration
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -71,9 +72,15 @@ class LiveOptions:
     def cache_folder(self) -> Path:
         return cache_directory(self.state_path, self.cache_dir)
 
-    def cache(self, api_url: str) -> LiveCache:
+    def cache(self, api_url: str, command: str = "this run") -> LiveCache:
+        """The live cache, with the quota memory beside it; `command` names who is refused."""
         return make_cache(
-            api_url, self.state_path, self.cache_dir, self.refresh, self.max_snapshot_age
+            api_url,
+            self.state_path,
+            self.cache_dir,
+            self.refresh,
+            self.max_snapshot_age,
+            command=command,
         )
 
 
@@ -83,19 +90,34 @@ def cache_directory(state_path: Path, cache_dir: Path | None) -> Path:
 
 
 def make_cache(
-    api_url: str, state_path: Path, cache_dir: Path | None, refresh: str, age: timedelta
+    api_url: str,
+    state_path: Path,
+    cache_dir: Path | None,
+    refresh: str,
+    age: timedelta,
+    *,
+    command: str = "this run",
 ) -> LiveCache:
+    directory = cache_directory(state_path, cache_dir)
     options = CacheOptions(
-        directory=cache_directory(state_path, cache_dir),
+        directory=directory,
         state_path=state_path,
         refresh=Refresh(refresh),
         max_age=age,
         overlap=snapshot.DEFAULT_OVERLAP,  # read at call time: tests shrink it
     )
-    return LiveCache(options, api_url)
+    return LiveCache(options, api_url, quota=QuotaMemory(directory, api_url), command=command)
 
 
-def echo_notices(cache: LiveCache) -> None:
-    for line in cache.notices:
-        click.echo(line, err=True)
-    cache.notices.clear()
+def quota_memory(state_path: Path, api_url: str) -> QuotaMemory:
+    """The quota memory of a command without cache options (adopt, import): beside the state
+    file, where the live cache would be."""
+    return QuotaMemory(cache_directory(state_path, None), api_url)
+
+
+def echo_notices(cache: LiveCache | QuotaMemory) -> None:
+    quota = cache.quota if isinstance(cache, LiveCache) else cache
+    for notices in (cache.notices, [] if quota is None or quota is cache else quota.notices):
+        for line in notices:
+            click.echo(line, err=True)
+        notices.clear()

@@ -99,13 +99,13 @@ async def read_records(
     ids either, the count is unknown, and `lookups` (the match checks of new files, see
     `read_live`) are never traded for a listing of unknown length.
     With a `cache` (and no lookups, which need the whole listing), only what moved since its
-    snapshot is read.
+    snapshot is read; and a read its quota memory knows is too costly is refused before it starts.
     """
     known = state.live_total if state.live_total is not None else (len(ids) or None)
-    if cache is None or lookups:
+    if cache is None:
         snapshot = await read_live(client, ids, known_total=known, lookups=lookups)
     else:
-        snapshot = await cache.read(client, ids, known_total=known)
+        snapshot = await cache.read(client, ids, known_total=known, lookups=lookups)
     if snapshot.total_seen is not None:
         state.live_total = snapshot.total_seen
     return snapshot

@@ -289,7 +289,9 @@ class ApiUnreachable(ApiError):
 class QuotaTooLow(ReconcilerError):
     """A read that would cost more requests than the API key has left today.
 
-    Raised by `snapshot.LiveCache.read` before the request that the remaining quota (the last
-    X-RateLimit-Remaining) cannot cover; the user sees the requests the read still needs and the
-    quota left, and what to do. Nothing more was read; nothing was sent.
+    Raised by `snapshot.LiveCache.read` before the first request of a read that the quota the
+    last run was told (`quota.QuotaMemory`, while trustworthy) cannot cover, and by
+    `budget.Budgeted` before a request the remaining quota (the last X-RateLimit-Remaining)
+    cannot cover; the user sees the requests the read needs, the quota left (and when it was
+    said), and what to do. Nothing more was read; nothing was sent.
     """

@@ -3,7 +3,8 @@
 `initial_list_cost` decides between listing and one GET per id before any request;
 `Progress` keeps the sortedness of the pages received so far, from which `pages_left` and
 `next_pages` decide how much further a listing is worth reading. `full_listing_cost` is what
-reading every page costs (import uses it too).
+reading every page costs (import uses it too); `read_cost` is what a whole read is expected to
+cost before it starts, for the quota checks.
 """
 
 from __future__ import annotations
@@ -71,6 +72,20 @@ def initial_list_cost(wanted: int, max_id: int, known_total: int | None, page_si
     if known_total is not None:
         bound = min(bound, full_listing_cost(known_total, page_size))
     return max(slots, bound)
+
+
+def read_cost(
+    wanted: int, max_id: int, known_total: int | None, page_size: int, lookups: int = 0
+) -> int:
+    """Requests a read of `wanted` ids (the largest `max_id`) is expected to cost, before any
+    request, choosing as `live.read_live` does: a GET each or the listing, whichever is cheaper,
+    plus `lookups` filtered requests (the match checks of new files), unless the whole listing
+    (of `known_total` records) costs less than both.
+    """
+    cost = min(wanted, initial_list_cost(wanted, max_id, known_total, page_size)) if wanted else 0
+    if lookups and known_total is not None:
+        return min(cost + lookups, full_listing_cost(known_total, page_size))
+    return cost + lookups
 
 
 def pages_left(

@@ -38,11 +38,12 @@ from typing import Any, Final
 from reconciler.atomic import write_atomic
 from reconciler.budget import Budgeted, project
 from reconciler.errors import ReconcilerError, StateLocked
-from reconciler.estimates import initial_list_cost
+from reconciler.estimates import read_cost
 from reconciler.fields import is_archived
 from reconciler.live import LiveSnapshot, read_live
 from reconciler.lock import state_lock
 from reconciler.protocol import Api
+from reconciler.quota import QuotaMemory
 from reconciler.snapshot_file import (
     Stored,
     Unusable,
@@ -118,9 +119,13 @@ class LiveCache:
         api_url: str,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        quota: QuotaMemory | None = None,
+        command: str = "this run",
     ) -> None:
         self.options = options
         self.api_url = public_url(api_url)
+        self.quota = quota  # refuses, before the first request, a read it knows is too costly
+        self.command = command  # who is refused ("plan", ...)
         self.path = options.directory / f"live-{digest(self.api_url)}.json"
         self.notices: list[str] = []
         self.last_read: ReadKind | None = None
@@ -131,18 +136,32 @@ class LiveCache:
     # --- reading --------------------------------------------------------------------------------
 
     async def read(
-        self, client: Api, ids: Collection[int], *, known_total: int | None
+        self, client: Api, ids: Collection[int], *, known_total: int | None, lookups: int = 0
     ) -> LiveSnapshot:
-        """The live records for `ids`, reading only what moved when the snapshot allows it."""
+        """The live records for `ids`, reading only what moved when the snapshot allows it.
+
+        With `lookups` (the match checks of new files, see `read_live`) the snapshot is neither
+        used nor written: they need the whole listing. Either way, a read the quota memory
+        knows cannot be covered is refused before its first request."""
+        wanted = frozenset(ids)
+        if lookups:
+            need = _cost(wanted, known_total, lookups)
+            self._check_quota(
+                need, f"to read {_records(len(wanted))} and check {lookups} new files"
+            )
+            budget = Budgeted(client)
+            budget.expect(need)
+            return await read_live(budget, wanted, known_total=known_total, lookups=lookups)
         now = self._clock()
         stored = self._load(now)
         start = client.requests_sent
-        wanted = frozenset(ids)
         kind = self._choose(stored, now)
         budget = Budgeted(client)
         seen: dict[int, dict[str, Any]] = {}
         if kind.full or stored is None:
-            budget.expect(_cost(len(wanted), max(wanted, default=0), known_total))
+            need = _cost(wanted, known_total)
+            self._check_quota(need, f"to read {_records(len(wanted))} in full")
+            budget.expect(need)
             snapshot = await read_live(budget, wanted, known_total=known_total)
             seen.update(budget.records)
             records: dict[int, dict[str, Any]] = {}
@@ -153,10 +172,15 @@ class LiveCache:
             records = stored.records
             full_read_at, mark = stored.full_read_at, stored.mark
             assert kind.since is not None
+            lacking = wanted - records.keys()
+            need = 1 + _cost(lacking, known_total)  # a page of changes, at least
+            more = f" and {_records(len(lacking))} the snapshot lacks" if lacking else ""
+            self._check_quota(need, f"to read the changes since {kind.since}{more}")
+            budget.expect(need)
             await _read_changes(budget, kind.since, seen)
             unknown = wanted - records.keys() - seen.keys()
             if unknown:
-                budget.expect(_cost(len(unknown), max(unknown), known_total))
+                budget.expect(_cost(unknown, known_total))
                 await read_live(budget, unknown, known_total=known_total)
                 seen.update(budget.records)
             total_seen = None
@@ -173,6 +197,10 @@ class LiveCache:
             requests=client.requests_sent - start,
             total_seen=total_seen,
         )
+
+    def _check_quota(self, need: int, what: str) -> None:
+        if self.quota is not None:
+            self.quota.check(need, what, self.command)
 
     def _choose(self, stored: Stored | None, now: datetime) -> ReadKind:
         refresh = self.options.refresh
@@ -269,11 +297,13 @@ async def _read_changes(client: Api, since: str, seen: dict[int, dict[str, Any]]
         page += 1
 
 
-def _cost(wanted: int, max_id: int, known_total: int | None) -> int:
-    """What `read_live` is expected to spend on `wanted` ids: a GET each or the listing."""
-    if not wanted:
-        return 0
-    return min(wanted, initial_list_cost(wanted, max_id, known_total, PAGE_SIZE))
+def _cost(wanted: Collection[int], known_total: int | None, lookups: int = 0) -> int:
+    """What `read_live` is expected to spend on `wanted` ids (and `lookups`)."""
+    return read_cost(len(wanted), max(wanted, default=0), known_total, PAGE_SIZE, lookups)
+
+
+def _records(n: int) -> str:
+    return f"{n:,} record{'s' if n != 1 else ''}"
 
 
 def _max_mark(mark: datetime | None, records: Iterable[Mapping[str, Any]]) -> datetime | None:

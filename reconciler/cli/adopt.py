@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from reconciler.adopt import Adopted, adopt_record
+from reconciler.cache_options import echo_notices, quota_memory
 from reconciler.cli.common import (
     OpportunityId,
     api_options,
@@ -23,8 +24,9 @@ from reconciler.drift import DriftReport
 from reconciler.engine import compute_drift, select
 from reconciler.errors import ExitCode, ReconcilerError
 from reconciler.escape import terminal, terminal_block
+from reconciler.quota import remembering
 from reconciler.regular import check_folder
-from reconciler.render import plural
+from reconciler.render import plural, remaining
 
 
 def _line(a: Adopted) -> str:
@@ -68,11 +70,16 @@ def command(
         check_folder(folder, what="the opportunity files adopt rewrites")
     state = load_state(state_path, client_settings)
 
+    memory = quota_memory(state_path, client_settings.base_url)
+
     async def go(_stop: asyncio.Event) -> DriftReport:
-        async with ApiClient(client_settings) as client:
+        async with ApiClient(client_settings) as client, remembering(memory, client):
             return await compute_drift(client, records, state)
 
-    report, _ = run(go)
+    try:
+        report, _ = run(go)
+    finally:
+        echo_notices(memory)
     digests = {r.id: r.digest for r in records}
     results = [adopt_record(d, Path(d.file), digests[d.id]) for d in report.drifted]
     for result in results:
@@ -93,7 +100,8 @@ def command(
         f"Adopt: {plural(len(changed), 'file')} updated "
         f"({plural(sum(len(r.fields) for r in changed), 'field')}), "
         f"{len(failed) + len(report.absent)} not adopted, {report.in_sync} already in sync "
-        f"({plural(report.checked, 'file')} checked; {plural(report.requests, 'request')} spent)."
+        f"({plural(report.checked, 'file')} checked; {plural(report.requests, 'request')} spent, "
+        f"{remaining(report.remaining)} remaining today for this key)."
     )
     if changed:
         click.echo("Review the edits with `git diff`, then commit them.")

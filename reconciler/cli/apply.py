@@ -38,6 +38,7 @@ from reconciler.client import ApiClient
 from reconciler.engine import ApplyOptions, compute_plan, run_apply, select
 from reconciler.errors import ExitCode, ReconcilerError
 from reconciler.plan import Plan
+from reconciler.quota import remembering
 from reconciler.regular import check_writable
 from reconciler.render.apply_report import outcome_line, report_lines
 from reconciler.render.dispatch import Applied, render
@@ -137,7 +138,9 @@ def command(
     loaded = load_all(directory, match_by or "title", live.cache_folder)
     files = loaded.files
     state = load_state(live.state_path, client_settings)
-    cache = live.cache(client_settings.base_url)
+    cache = live.cache(
+        client_settings.base_url, "apply" if planfile is None else "the check of the saved plan"
+    )
     options = ApplyOptions(allow_new_options, max_changes, force, concurrency)
     saved: Plan | None = None
     if planfile is not None:
@@ -169,7 +172,7 @@ def command(
     progress = sys.stderr.isatty()
 
     async def go(stop: asyncio.Event) -> tuple[Plan, ApplyReport | None]:
-        async with ApiClient(client_settings) as client:
+        async with ApiClient(client_settings) as client, remembering(cache.quota, client):
             if saved is not None:
                 plan, live = saved, None
             else:

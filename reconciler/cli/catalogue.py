@@ -40,8 +40,12 @@ def command() -> None:
     """The company's property catalogue (custom fields, dropdown options, trades), in git."""
 
 
-async def _live(client: ApiClient) -> tuple[Catalogue, int]:
-    return Catalogue.from_api(await client.properties("opportunity")), client.requests_sent
+async def _live(client: ApiClient) -> tuple[Catalogue, str]:
+    """The live catalogue, and the requests line (what the read spent and what remains)."""
+    catalogue = Catalogue.from_api(await client.properties("opportunity"))
+    left = "unknown" if client.last_remaining is None else client.last_remaining
+    spent = f"Requests: {client.requests_sent} spent ({left} remaining today for this key)."
+    return catalogue, spent
 
 
 def _usage(directory: Path) -> dict[str, list[str]]:
@@ -138,18 +142,20 @@ def pull(
         if path is not None:
             check_writable(path, what="the catalogue files" if not check else "--out")
 
-    async def go(_stop: asyncio.Event) -> tuple[Catalogue, int]:
+    async def go(_stop: asyncio.Event) -> tuple[Catalogue, str]:
         async with ApiClient(client_settings) as client:
             return await _live(client)
 
-    (live, requests), _ = run(go)
+    (live, spent), _ = run(go)
     # Normalised through the file format, so that "differs" means "pull would write other bytes".
     live = catalogue_file.loads(catalogue_file.dumps(live), "the live catalogue")
     catalogue_text = catalogue_file.dumps(live)
     schema_text = company_schema.dumps(company_schema.build(schema.load_schema(), live))
     if check:
         assert old is not None
-        return _check(old, live, catalogue_path, schema_path, directory, fmt, out)
+        code = _check(old, live, catalogue_path, schema_path, directory, fmt, out)
+        click.echo(spent, err=True)
+        return code
     diff = compare(old, live) if old is not None else None
     wrote = []
     for path, text in ((catalogue_path, catalogue_text), (schema_path, schema_text)):
@@ -167,7 +173,7 @@ def pull(
         click.echo(f"Wrote {' and '.join(wrote)} ({described}); review and commit them.")
     else:
         click.echo(f"{catalogue_path} and {schema_path} are up to date ({described}).")
-    click.echo(f"Requests: {requests} spent.", err=True)
+    click.echo(spent, err=True)
     return ExitCode.OK
 
 

@@ -26,6 +26,7 @@ from reconciler.drift import DriftReport
 from reconciler.engine import compute_drift
 from reconciler.errors import ExitCode
 from reconciler.fields import WRITE_ONLY_NAMES
+from reconciler.quota import remembering
 from reconciler.regular import check_writable
 from reconciler.render.dispatch import render
 
@@ -65,10 +66,10 @@ def command(
         check_writable(out, what="the drift report (--out)")
     records, _ = load_records(directory, live.cache_folder)
     state = load_state(live.state_path, client_settings)
-    cache = live.cache(client_settings.base_url)
+    cache = live.cache(client_settings.base_url, "drift")
 
     async def go(_stop: asyncio.Event) -> DriftReport:
-        async with ApiClient(client_settings) as client:
+        async with ApiClient(client_settings) as client, remembering(cache.quota, client):
             return await compute_drift(client, records, state, cache, folder=shown_path(directory))
 
     try:

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from reconciler.cache_options import echo_notices, quota_memory
 from reconciler.cli.common import (
     OpportunityId,
     api_options,
@@ -35,6 +36,7 @@ from reconciler.importer import (
     write,
 )
 from reconciler.live import read_live
+from reconciler.quota import remembering
 from reconciler.regular import check_folder
 from reconciler.yamlfile import SCHEMA_FILE, schema_reference
 
@@ -194,12 +196,17 @@ def command(
         )
     progress = sys.stderr.isatty()
 
+    memory = quota_memory(state_path, client_settings.base_url)
+
     async def go(_stop: asyncio.Event) -> tuple[list[Imported], int, int | None]:
-        async with ApiClient(client_settings) as client:
+        async with ApiClient(client_settings) as client, remembering(memory, client):
             found = await _read(client, ids, after, state.live_total, progress)
             return found, client.requests_sent, client.last_remaining
 
-    (imported, requests, remaining), _ = run(go)
+    try:
+        (imported, requests, remaining), _ = run(go)
+    finally:
+        echo_notices(memory)
     placements = place(imported, directory, existing, overwrite=overwrite)
     _write_all(placements, {r.id: r for r in imported}, schema_ref)
     _report(placements, imported, requests, remaining)

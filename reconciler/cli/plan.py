@@ -32,6 +32,7 @@ from reconciler.engine import PlanRun, compute_plan, select
 from reconciler.errors import ExitCode
 from reconciler.fields import WRITE_ONLY_NAMES
 from reconciler.plan import Plan
+from reconciler.quota import remembering
 from reconciler.regular import check_writable
 from reconciler.render.dispatch import render
 
@@ -89,12 +90,12 @@ def command(
     records = select(loaded.records, targets)
     state = load_state(live.state_path, client_settings)
     life = lifecycle(loaded, directory, targets, match_by=match_by, prune=prune)
-    cache = live.cache(client_settings.base_url)
+    cache = live.cache(client_settings.base_url, "plan")
 
     allows = record_allows((r.id, r.file) for r in records)
 
     async def go(_stop: asyncio.Event) -> PlanRun:
-        async with ApiClient(client_settings) as client:
+        async with ApiClient(client_settings) as client, remembering(cache.quota, client):
             return await compute_plan(
                 client,
                 records,

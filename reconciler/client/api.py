@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Final, Self
 
@@ -63,6 +64,11 @@ class ApiClient:
         self.throttled = 0
         self.last_remaining: int | None = None
         self.last_limit: int | None = None
+        # The rest of the answer that last told the quota, for the quota memory
+        # (`reconciler.quota`): its reset header and Date as sent, and this machine's clock then.
+        self.last_reset: str | None = None
+        self.last_date: str | None = None
+        self.last_seen_at: datetime | None = None
         self._limiter = RateLimiter(settings.rate_per_second, settings.rate_window)
         self._slots = asyncio.Semaphore(settings.concurrency)
         timeout = httpx.Timeout(
@@ -328,6 +334,10 @@ class ApiClient:
         remaining = int_header(response, "X-RateLimit-Remaining")
         if remaining is not None:
             self.last_remaining = remaining
+            headers = response.headers
+            self.last_reset = headers.get("X-RateLimit-Reset") or headers.get("RateLimit-Reset")
+            self.last_date = headers.get("Date")
+            self.last_seen_at = datetime.now(UTC)
         limit = int_header(response, "X-RateLimit-Limit")
         if limit is not None:
             self.last_limit = limit

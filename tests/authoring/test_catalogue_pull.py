@@ -71,7 +71,7 @@ def test_pull_spends_one_request_and_writes_what_git_holds(
         "Wrote schemas/catalogue.json and schemas/opportunity.company.schema.json "
         "(8 custom properties, 6 trades); review and commit them.\n"
     )
-    assert err == "Requests: 1 spent.\n"
+    assert err == "Requests: 1 spent (4999 remaining today for this key).\n"
     [request] = sandbox.requests()
     assert (request.method, request.path, request.query) == (
         "GET",
@@ -115,11 +115,13 @@ def test_check_passes_when_the_file_matches(
     sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run(capsys, "catalogue", "pull")
-    code, out, _ = run(capsys, "catalogue", "pull", "--check")
+    code, out, err = run(capsys, "catalogue", "pull", "--check")
     assert (code, out) == (
         ExitCode.OK,
         "No catalogue drift: schemas/catalogue.json matches the live catalogue.\n",
     )
+    # --check reads too: it says what it spent and what remains (it said nothing before)
+    assert err == "Requests: 1 spent (4998 remaining today for this key).\n"
 
 
 def drifted() -> list[dict[str, Any]]:
