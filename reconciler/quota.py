@@ -256,9 +256,10 @@ class QuotaMemory:
             return None
         return figure, verdict
 
-    def check(self, need: int, what: str, command: str) -> None:
+    def check(self, need: int, what: str, command: str, *, full: bool = True) -> None:
         """Refuse, before its first request, a read of about `need` requests (`what`: "to read
-        ...") that the trusted remembered figure cannot cover."""
+        ...") that the trusted remembered figure cannot cover; `full`: a full read, which an
+        incremental one would make cheaper."""
         known = self.known() if need > 0 else None
         if known is None or need <= known[0].remaining:
             return
@@ -276,14 +277,18 @@ class QuotaMemory:
                 f"{clock_time(verdict.until, now)} this figure is not trusted any more and a run "
                 "asks the API again)"
             )
+        ways = [retry, "narrow the run with --target"]
+        if full:
+            ways.append(
+                "read incrementally (--refresh auto, with the live cache kept between runs)"
+            )
         of = "" if figure.limit is None else f" of {figure.limit:,}"
         verb = "remains" if figure.remaining == 1 else "remain"
         raise QuotaTooLow(
             f"{command} needs about {_requests(need)} {what}; the API said "
             f"{figure.remaining:,}{of} {verb} (at {said}, {when}); nothing was read",
-            hint=f"{retry}, narrow the run with --target, or read incrementally (--refresh auto, "
-            f"with the live cache kept between runs); if this run uses another API key than the "
-            f"run that was told this, remove {self.path}",
+            hint=f"{', '.join(ways[:-1])} or {ways[-1]}; if this run uses another API key than "
+            f"the run that was told this, remove {self.path}",
         )
 
     def remember(self, client: Answered) -> None:

@@ -175,7 +175,7 @@ class LiveCache:
             lacking = wanted - records.keys()
             need = 1 + _cost(lacking, known_total)  # a page of changes, at least
             more = f" and {_records(len(lacking))} the snapshot lacks" if lacking else ""
-            self._check_quota(need, f"to read the changes since {kind.since}{more}")
+            self._check_quota(need, f"to read the changes since {kind.since}{more}", full=False)
             budget.expect(need)
             await _read_changes(budget, kind.since, seen)
             unknown = wanted - records.keys() - seen.keys()
@@ -198,9 +198,9 @@ class LiveCache:
             total_seen=total_seen,
         )
 
-    def _check_quota(self, need: int, what: str) -> None:
+    def _check_quota(self, need: int, what: str, *, full: bool = True) -> None:
         if self.quota is not None:
-            self.quota.check(need, what, self.command)
+            self.quota.check(need, what, self.command, full=full)
 
     def _choose(self, stored: Stored | None, now: datetime) -> ReadKind:
         refresh = self.options.refresh

@@ -68,7 +68,7 @@ def test_plan_refuses_before_its_first_request_with_the_numbers(make_world: Any)
         first,
     ), err
     assert "retry once the quota has recovered (from " in err
-    assert "--target" in err and str(quota_file(world)) in err
+    assert "--target" in err and "read incrementally" in err and str(quota_file(world)) in err
 
 
 def test_a_figure_the_read_fits_in_does_not_refuse(make_world: Any) -> None:
@@ -232,6 +232,7 @@ def test_drift_is_refused_before_its_first_request(make_world: Any) -> None:
     assert code == ExitCode.ERROR
     assert world.sandbox.requests() == []
     assert "drift needs about 1 request to read the changes since " in err
+    assert "read incrementally" not in err  # it did: no such advice
 
 
 def test_a_plan_with_new_files_is_refused_too(make_world: Any) -> None:
