@@ -150,12 +150,12 @@ def _shown(path: Path) -> str:
 
 def record_allows(records: Iterable[tuple[int, str]]) -> dict[int, AllowNew]:
     """Each record's folder setting (`records`: id and file path), for plan and apply."""
-    by_folder: dict[Path, AllowNew] = {}
+    by_folder: dict[str, AllowNew] = {}
     out: dict[int, AllowNew] = {}
     for record_id, file in records:
-        folder = Path(file).parent
+        folder = os.path.dirname(file) or "."  # text, not Path: this runs once per record
         if folder not in by_folder:
-            by_folder[folder] = settings_allow(folder)
+            by_folder[folder] = settings_allow(Path(folder))
         out[record_id] = by_folder[folder]
     return out
 
