@@ -36,9 +36,8 @@ from reconciler.lifecycle import (
     check_saved_removals,
     plan_creates,
     plan_removals,
-    under,
 )
-from reconciler.live import LiveSnapshot, read_live
+from reconciler.live import LiveSnapshot
 from reconciler.plan import (
     Action,
     Change,
@@ -55,6 +54,7 @@ from reconciler.plan import (
     recheck_opt_in,
 )
 from reconciler.protocol import Api
+from reconciler.reading import Prefetch, read_records, removed_ids
 from reconciler.saved_plan import check_saved_change
 from reconciler.snapshot import LiveCache, read_kind
 from reconciler.state import State
@@ -85,32 +85,6 @@ def select(desired: Sequence[DesiredRecord], targets: Collection[int]) -> list[D
     return [r for r in desired if r.id in wanted]
 
 
-async def read_records(
-    client: Api,
-    ids: Sequence[int],
-    state: State,
-    cache: LiveCache | None = None,
-    *,
-    lookups: int = 0,
-) -> LiveSnapshot:
-    """The live records for `ids` at the least cost; remembers the live count when it learns it.
-
-    With no count remembered, live is assumed to mirror git: as many records as ids; with no
-    ids either, the count is unknown, and `lookups` (the match checks of new files, see
-    `read_live`) are never traded for a listing of unknown length.
-    With a `cache` (and no lookups, which need the whole listing), only what moved since its
-    snapshot is read; and a read its quota memory knows is too costly is refused before it starts.
-    """
-    known = state.live_total if state.live_total is not None else (len(ids) or None)
-    if cache is None:
-        snapshot = await read_live(client, ids, known_total=known, lookups=lookups)
-    else:
-        snapshot = await cache.read(client, ids, known_total=known, lookups=lookups)
-    if snapshot.total_seen is not None:
-        state.live_total = snapshot.total_seen
-    return snapshot
-
-
 @dataclass(frozen=True, slots=True)
 class Lifecycle:
     """What a plan needs beyond the files with ids: the new files, how a create is matched,
@@ -120,16 +94,6 @@ class Lifecycle:
     match_by: str = "title"
     prune: bool = False
     folder: str | None = None
-
-
-def removed_ids(state: State, desired: Sequence[DesiredRecord], folder: str | None) -> list[int]:
-    """Managed ids from files in `folder` that no file declares any more."""
-    if folder is None:
-        return []
-    declared = {r.id for r in desired}
-    return sorted(
-        rid for rid, file in state.managed.items() if rid not in declared and under(file, folder)
-    )
 
 
 async def compute_plan(
@@ -142,13 +106,20 @@ async def compute_plan(
     folder_allows: Mapping[int, AllowNew] | None = None,
     life: Lifecycle = Lifecycle(),
     cache: LiveCache | None = None,
+    prefetch: Prefetch | None = None,
 ) -> PlanRun:
     """`folder_allows`: each record's `allow_new_options` from its folder's .reconciler.yaml;
-    `life`: the new files to create and the folder whose removed files are planned."""
-    removed = removed_ids(state, desired, life.folder)
+    `life`: the new files to create and the folder whose removed files are planned;
+    `prefetch`: the read begun while the files were checked, if one was."""
+    removed = removed_ids(state, [r.id for r in desired], life.folder)
     lookups = sum(1 for r in life.new if match_value(r.data, life.match_by) is not None)
     ids = [r.id for r in desired] + removed
-    snapshot = await read_records(client, ids, state, cache, lookups=lookups)
+    if prefetch is not None and not lookups:
+        snapshot = await prefetch.snapshot(client, ids)
+    else:  # new files to match need the whole listing: a read of its own
+        if prefetch is not None:
+            await prefetch.close()
+        snapshot = await read_records(client, ids, state, cache, lookups=lookups)
     applied = {r.id: state.applied(r.id) for r in desired}
     changes, errors, unchanged = diff_all(
         desired, snapshot.records, applied, send_required=send_required
@@ -207,7 +178,7 @@ async def compute_drift(
     adopt). `checked_at` is when the read started. With `folder`, the managed records whose file
     in that folder is gone (the state file's) are reported too; they are not read."""
     checked_at = now_utc()
-    removed = removed_ids(state, desired, folder)
+    removed = removed_ids(state, [r.id for r in desired], folder)
     snapshot = await read_records(client, [r.id for r in desired], state, cache)
     return find_drift(
         desired,

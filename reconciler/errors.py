@@ -118,6 +118,7 @@ class LoadError(ReconcilerError):
         self.problem = problem
         self.location = location
         self.field = field
+        self.digest: str | None = None  # the sha256 of the bytes that did not load, if read
 
 
 class FileEditError(ReconcilerError):

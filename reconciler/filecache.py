@@ -39,6 +39,7 @@ _INT64: Final = 2**63
 
 # One cached check: (record or None, [(line, col, field, message, warning), ...]).
 Entry = tuple[dict[str, Any] | None, list[tuple[int, int, str, str, bool]]]
+Hits = dict[int, tuple[str, Entry]]  # a file's position: the digest of its bytes, their entry
 
 
 @cache
@@ -102,9 +103,10 @@ class FileCache:
         return entry
 
     def put(self, digest: str, entry: Entry) -> None:
-        if entry[0] is None or json_exact(entry[0]):
-            self.entries[digest] = entry
-            self._dirty = True
+        """Keep a verdict. Its record must be JSON-exact (`json_exact`): the strict loader's
+        records are, by construction, so this is not checked again for each file."""
+        self.entries[digest] = entry
+        self._dirty = True
 
     def keep_only(self, digests: set[str]) -> None:
         """Forget the entries no current file has: the cache holds one entry per file."""
@@ -116,13 +118,18 @@ class FileCache:
         """Write it atomically if it changed; a folder that cannot be written only costs speed."""
         if not self._dirty:
             return
-        data = orjson.dumps(
-            {
-                "format_version": FORMAT_VERSION,
-                "tool": tool_key(),
-                "entries": {d: [e[0], e[1]] for d, e in self.entries.items()},
-            }
-        )
+        try:
+            data = orjson.dumps(
+                {
+                    "format_version": FORMAT_VERSION,
+                    "tool": tool_key(),
+                    "entries": {d: [e[0], e[1]] for d, e in self.entries.items()},
+                }
+            )
+        except orjson.JSONEncodeError as e:  # a record that is not JSON-exact: a bug, not data
+            self.notices.append(f"File cache {self.path} not updated: {e}.")
+            self._dirty = False
+            return
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             write_atomic(self.path, data, new_mode=0o600, sync_new=False)
@@ -192,56 +199,49 @@ def digest_of(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def split_cached(
-    files: Sequence[Path], cache_: FileCache, read: Callable[[Path], bytes | None]
-) -> tuple[dict[int, tuple[str, Entry]], list[int], dict[int, str]]:
-    """Which files the cache answers (by position), which must be checked, and their digests."""
-    hits: dict[int, tuple[str, Entry]] = {}
+def cached_split(files: Sequence[Path], cache_: FileCache) -> tuple[Hits, list[int]]:
+    """Which files the cache answers (by position, with their digests), and which must be
+    checked. An empty cache (a first run) answers none, and reads no file: the check reads each
+    once."""
+    hits: Hits = {}
+    if not cache_.entries:
+        return hits, list(range(len(files)))
     misses: list[int] = []
-    digests: dict[int, str] = {}
     for i, path in enumerate(files):
-        raw = read(path)
-        if raw is None:
-            misses.append(i)
-            continue
-        digest = digest_of(raw)
-        digests[i] = digest
-        entry = cache_.get(digest)
+        raw = read_bounded(path)
+        entry = None if raw is None else cache_.get(digest := digest_of(raw))
         if entry is None:
             misses.append(i)
         else:
             hits[i] = (digest, entry)
-    return hits, misses, digests
+    return hits, misses
 
 
 P = TypeVar("P")  # the caller's problem type: line, col, field, message, warning
 
 
-def check_cached(
+def cached_merge(
     files: list[Path],
     cache: FileCache,
-    check: Callable[[list[Path]], list[tuple[Document | None, list[P]]]],
+    hits: Hits,
+    misses: list[int],
+    checked: list[tuple[Document | None, list[P], str | None]],
     problem: Callable[[str, int, int, str, str, bool], P],
-) -> list[tuple[Document | None, list[P]]]:
-    """Every file checked (`check` for the bytes the cache has not seen), in order; `problem`
-    rebuilds a cached problem at the file's current path. The cache is saved."""
-    hits, misses, digests = split_cached(files, cache, _read_bounded)
-    out: list[tuple[Document | None, list[P]] | None] = [None] * len(files)
-    for i, (digest, (data, found)) in hits.items():
+) -> list[tuple[Document | None, list[P], str | None]]:
+    """Every file's result in order: the cache's `hits`, rebuilt at the file's current path
+    (`problem` makes a problem), and the `checked` results of the `misses`, which the cache
+    keeps under the digest of the bytes checked. The cache is saved."""
+    out: list[tuple[Document | None, list[P], str | None] | None] = [None] * len(files)
+    for i, (known, (data, found)) in hits.items():
         problems = [problem(str(files[i]), *p) for p in found]
-        out[i] = (None if data is None else Document(files[i], data, digest), problems)
-    for i, (document, problems) in zip(misses, check([files[i] for i in misses]), strict=True):
-        out[i] = (document, problems)
-        compact = [_compact(p) for p in problems]
-        if document is not None:
-            cache.put(document.digest, (document.data, compact))
-        elif i in digests:
-            # Bytes that do not load (syntax, encoding): their problems are a verdict on them,
-            # if the file still holds the bytes that were hashed.
-            raw = _read_bounded(files[i])
-            if raw is not None and digest_of(raw) == digests[i]:
-                cache.put(digests[i], (None, compact))
-    cache.keep_only(set(digests.values()))
+        out[i] = (None if data is None else Document(files[i], data, known), problems, known)
+    for i, (document, problems, digest) in zip(misses, checked, strict=True):
+        out[i] = (document, problems, digest)
+        if digest is not None:
+            # The strict loader yields only JSON-exact values (see `json_exact`).
+            record = None if document is None else document.data
+            cache.put(digest, (record, [_compact(p) for p in problems]))
+    cache.keep_only({item[2] for item in out if item is not None and item[2] is not None})
     cache.save()
     return [item for item in out if item is not None]
 
@@ -250,7 +250,7 @@ def _compact(problem: Any) -> tuple[int, int, str, str, bool]:
     return (problem.line, problem.col, problem.field, problem.message, problem.warning)
 
 
-def _read_bounded(path: Path) -> bytes | None:
+def read_bounded(path: Path) -> bytes | None:
     """A file's bytes, or None when it is not a readable regular file within the size limit
     (the loader then says why, and nothing about it is cached)."""
     try:

@@ -134,8 +134,13 @@ def load_file(path: Path) -> Document:
             "record of a few hundred bytes: split it or remove what does not belong",
             Location(name, 1, 1),
         ) from None
-    data = parse(raw, name)
-    return Document(path, data, hashlib.sha256(raw).hexdigest(), raw)
+    digest = hashlib.sha256(raw).hexdigest()
+    try:
+        data = parse(raw, name)
+    except LoadError as e:
+        e.digest = digest  # the verdict is on these bytes: the file cache keeps it under them
+        raise
+    return Document(path, data, digest, raw)
 
 
 def parse(raw: bytes, name: str) -> dict[str, Any]:

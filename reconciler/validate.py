@@ -11,51 +11,25 @@ formatters are pure, so `plan` and `apply` print problems exactly as `validate` 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
-import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from reconciler import escape, schema
-from reconciler.errors import DesiredPathError, LoadError
+from reconciler import checking, escape
+from reconciler.checking import Checked, Problem
+from reconciler.errors import DesiredPathError
 from reconciler.escape import workflow_data as escape_data
 from reconciler.escape import workflow_property as escape_property
 from reconciler.fields import match_value
-from reconciler.filecache import FileCache, check_cached
-from reconciler.loader import Document, load_file
+from reconciler.filecache import FileCache
+from reconciler.loader import Document
 
 if TYPE_CHECKING:
     from reconciler.authoring import Authoring
 
 YAML_SUFFIXES = (".yaml", ".yml")
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One thing wrong with one file, at a 1-based line and column. `field` is `-` for the file.
-
-    A `warning` does not stop anything (a new dropdown option the file set opts in to).
-    """
-
-    path: str
-    line: int
-    col: int
-    field: str
-    message: str
-    warning: bool = False
-
-    def __str__(self) -> str:
-        level = "warning: " if self.warning else ""
-        # Paths, keys and values come from the files: shown as inert text (escape).
-        return (
-            f"{escape.terminal(self.path)}:{self.line}:{self.col}: "
-            f"{escape.terminal(self.field)}: {level}{escape.terminal(self.message)}"
-        )
 
 
 @dataclass(frozen=True)
@@ -107,18 +81,13 @@ def _yaml_files(folder: Path) -> list[Path]:
     files: list[Path] = []
     for root, dirs, names in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
+        parent = Path(root)
         files.extend(
-            Path(root, name)
+            parent / name
             for name in names
             if name.lower().endswith(YAML_SUFFIXES) and not name.startswith(".")
         )
     return files
-
-
-PARALLEL_FROM = 1000
-"""From this many files on, files are checked in worker processes (one per core, up to 4)."""
-
-_Checked = tuple[Document | None, list[Problem]]
 
 
 def load_desired(
@@ -139,15 +108,21 @@ def load_desired(
     files = discover(paths)
     if callable(authoring):
         authoring = authoring(files)
+    return finish_desired(checking.begin(files, authoring, cache), match_by)
+
+
+def finish_desired(pending: checking.Pending, match_by: str = "title") -> Desired:
+    """The desired state once `pending` is checked (see `load_desired`); blocks until it is."""
+    return desired_from(pending.files, pending.wait(), match_by)
+
+
+def desired_from(files: list[Path], checked: list[Checked], match_by: str) -> Desired:
+    """Every file's checks, with the clashes between files, as one `Desired`."""
     loaded: list[Document] = []
     problems: list[Problem] = []
     warnings: list[Problem] = []
     invalid: set[int] = set()
-    if cache is not None and authoring is None:
-        checked = check_cached(files, cache, _check_all, Problem)
-    else:
-        checked = _check_all(files, authoring)
-    for document, found in checked:
+    for document, found, _ in checked:
         if any(p.warning for p in found):
             warnings.extend(p for p in found if p.warning)
             found = [p for p in found if not p.warning]
@@ -173,82 +148,6 @@ def load_desired(
         files=tuple(files),
         warnings=tuple(sorted(warnings)),
     )
-
-
-def _check_all(files: list[Path], authoring: Authoring | None = None) -> list[_Checked]:
-    """Every file checked, in order; in parallel when there are many files and cores.
-
-    Parsing is CPU-bound Python, so threads would not help; worker processes are forked (cheap:
-    the modules are already imported), but only from a process with no other thread, where fork
-    is safe. Each worker takes contiguous chunks so the results come back in file order.
-    """
-    workers = worker_count()
-    if len(files) < PARALLEL_FROM or workers < 2 or threading.active_count() > 1:
-        return _check_chunk(files, authoring)
-    size = max(len(files) // (workers * 4), 100)
-    chunks = [files[i : i + size] for i in range(0, len(files), size)]
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        results = pool.map(partial(_check_chunk_compact, authoring=authoring), chunks)
-        checked = [item for part in results for item in part]
-    # Rebuilt here from plain values: Path objects and file bytes cost more to pickle than
-    # the parsing they would save.
-    return [
-        (None if data is None else Document(file, data, digest), problems)
-        for file, (data, digest, problems) in zip(files, checked, strict=True)
-    ]
-
-
-def _check_chunk_compact(
-    files: list[Path], authoring: Authoring | None = None
-) -> list[tuple[dict[str, Any] | None, str, list[Problem]]]:
-    return [
-        (None, "", problems) if document is None else (document.data, document.digest, problems)
-        for document, problems in _check_chunk(files, authoring)
-    ]
-
-
-def worker_count() -> int:
-    """Cores this process may use, up to 4."""
-    return min(len(os.sched_getaffinity(0)), 4) if hasattr(os, "sched_getaffinity") else 1
-
-
-def _check_chunk(files: list[Path], authoring: Authoring | None = None) -> list[_Checked]:
-    out: list[_Checked] = []
-    for file in files:
-        try:
-            document = load_file(file)
-        except LoadError as e:
-            where = e.location
-            out.append((None, [Problem(where.path, where.line, where.col, e.field, e.problem)]))
-            continue
-        problems = document_problems(document)
-        if authoring is not None:
-            problems += catalogue_problems(document, authoring)
-        out.append((document, problems))
-    return out
-
-
-def catalogue_problems(document: Document, authoring: Authoring) -> list[Problem]:
-    """The offline catalogue problems (and warnings) of one document, located in its file."""
-    problems = []
-    for finding in authoring.findings(document.path, document.data):
-        where = document.locate(*finding.keys)
-        problems.append(
-            Problem(
-                where.path, where.line, where.col, finding.field, finding.message, finding.warning
-            )
-        )
-    return problems
-
-
-def document_problems(document: Document) -> list[Problem]:
-    """The schema problems of one loaded document, located in its file; [] when it is valid."""
-    problems = []
-    for finding in schema.check(document.data):
-        where = document.locate(*finding.keys)
-        problems.append(Problem(where.path, where.line, where.col, finding.field, finding.message))
-    return problems
 
 
 def _ids(documents: Iterable[Document]) -> dict[int, list[Document]]:

@@ -16,7 +16,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
@@ -29,11 +28,15 @@ from reconciler.escape import terminal
 from reconciler.fields import MATCH_FIELDS, REQUIRED_NAMES, WRITE_ONLY_NAMES
 from reconciler.filecache import FileCache
 from reconciler.gcpause import quiet_gc
+from reconciler.loading import Loaded as Loaded
+from reconciler.loading import begin as begin_loading
+from reconciler.loading import loaded_from
+from reconciler.loading import shown_path as shown_path
 from reconciler.lock import state_lock
-from reconciler.plan import DesiredRecord, NewRecord, Plan
+from reconciler.plan import DesiredRecord, Plan
 from reconciler.regular import PLAN_LIMIT, read_regular
 from reconciler.state import State
-from reconciler.validate import format_problems, load_desired
+from reconciler.validate import Desired, finish_desired, format_problems
 
 if TYPE_CHECKING:
     from reconciler.client import ClientSettings
@@ -224,30 +227,6 @@ def settings(api_url: str | None, base_path: str | None, **overrides: Any) -> Cl
     return ClientSettings.from_env(os.environ, api_url=api_url, base_path=base_path, **overrides)
 
 
-def shown_path(path: Path, cwd: Path | None = None) -> str:
-    """A path as users see it in messages and plans: relative to the working folder if below it.
-
-    Lexical only (no symlink resolution): it runs once per file, 10,000 times for a large
-    company, and a relative path the user gave is already what they expect to see.
-    """
-    if not path.is_absolute():
-        return path.as_posix()
-    try:
-        return path.relative_to(cwd or Path.cwd()).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """The desired state under one folder: files with an id, files without (to create), and
-    every file's digest."""
-
-    records: list[DesiredRecord]
-    new: list[NewRecord]
-    files: dict[str, str]
-
-
 def load_records(
     directory: Path, cache_dir: Path | None = None
 ) -> tuple[list[DesiredRecord], dict[str, str]]:
@@ -260,39 +239,43 @@ def load_records(
 def load_all(directory: Path, match_by: str = "title", cache_dir: Path | None = None) -> Loaded:
     """Every valid file under `directory`; any invalid file stops the command. With
     `cache_dir`, the file cache there answers for the files whose bytes it has seen."""
-    cache = None if cache_dir is None else FileCache.open(cache_dir)
+    cache = file_cache(cache_dir)
     try:
         with quiet_gc():
-            desired = load_desired([directory], cache=cache, match_by=match_by)
+            desired = finish_desired(begin_loading(directory, cache), match_by)
     finally:
-        for line in [] if cache is None else cache.notices:
-            click.echo(line, err=True)
+        echo_cache_notices(cache)
+    return loaded_or_stop(desired, directory)
+
+
+def file_cache(cache_dir: Path | None) -> FileCache | None:
+    return None if cache_dir is None else FileCache.open(cache_dir)
+
+
+def echo_cache_notices(cache: FileCache | None) -> None:
+    for line in [] if cache is None else cache.notices:
+        click.echo(line, err=True)
+
+
+def loaded_or_stop(desired: Desired, directory: Path, spent: int = 0) -> Loaded:
+    """`desired` as a `Loaded`; its problems, if any, are printed and stop the command. `spent`:
+    the requests a read begun alongside the check had made when it was stopped."""
     if desired.problems:
         # stderr: stdout may be a JSON or Markdown plan that must stay parseable.
         for line in format_problems(desired.problems, resolve_format(None)):
             click.echo(line, err=True)
         count = len(desired.problems)
+        read = (
+            "nothing was read from or sent to the API"
+            if not spent
+            else f"nothing was sent to the API (the read begun alongside the checks was stopped "
+            f"after {spent} request{'s' if spent != 1 else ''})"
+        )
         raise ReconcilerError(
-            f"{count} problem{'s' if count != 1 else ''} in the files under {directory}: "
-            "nothing was read from or sent to the API",
+            f"{count} problem{'s' if count != 1 else ''} in the files under {directory}: {read}",
             hint=f"fix the files above (`reconciler validate {directory}` lists them)",
         )
-    cwd = Path.cwd()
-    records: list[DesiredRecord] = []
-    new: list[NewRecord] = []
-    for doc in desired.documents:
-        shown = shown_path(doc.path, cwd)
-        if "id" in doc.data:
-            records.append(DesiredRecord(int(doc.data["id"]), shown, doc.data, doc.digest))
-        else:
-            new.append(NewRecord(shown, doc.data, doc.digest))
-    # A plan records each file's digest under its path relative to --dir, so that a saved plan
-    # applies from any working folder (and whatever spelling of --dir names the same folder).
-    base = directory if directory.is_dir() else directory.parent
-    files = {
-        Path(os.path.relpath(doc.path, base)).as_posix(): doc.digest for doc in desired.documents
-    }
-    return Loaded(records, new, files)
+    return loaded_from(desired, directory)
 
 
 def lifecycle(

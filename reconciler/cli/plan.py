@@ -14,16 +14,19 @@ from reconciler.cache_options import LiveOptions, echo_notices
 from reconciler.cli.common import (
     color_for,
     dir_option,
+    echo_cache_notices,
+    file_cache,
     lifecycle,
     live_options,
-    load_all,
     load_state,
+    loaded_or_stop,
     match_by_option,
     prune_option,
     report_options,
     run,
     send_required_option,
     settings,
+    shown_path,
     target_option,
     write_text,
 )
@@ -31,10 +34,18 @@ from reconciler.client import ApiClient
 from reconciler.engine import PlanRun, compute_plan, select
 from reconciler.errors import ExitCode
 from reconciler.fields import WRITE_ONLY_NAMES
+from reconciler.gcpause import quiet_gc
+from reconciler.loading import begin as begin_loading
 from reconciler.plan import Plan
 from reconciler.quota import remembering
+from reconciler.reading import Prefetch, removed_ids
 from reconciler.regular import check_writable
 from reconciler.render.dispatch import render
+from reconciler.validate import desired_from
+
+
+def _none() -> None:
+    pass
 
 
 def plan_exit_code(plan: Plan, detailed: bool) -> ExitCode:
@@ -86,26 +97,46 @@ def command(
     client_settings = settings(live.api_url, live.base_path)
     if out is not None:  # found now, not after the requests were spent
         check_writable(out, what="the plan file (--out)")
-    loaded = load_all(directory, match_by, live.cache_folder)
-    records = select(loaded.records, targets)
     state = load_state(live.state_path, client_settings)
-    life = lifecycle(loaded, directory, targets, match_by=match_by, prune=prune)
     cache = live.cache(client_settings.base_url, "plan")
-
-    allows = record_allows((r.id, r.file) for r in records)
+    files_cache = file_cache(live.cache_folder)
+    with quiet_gc():  # the workers are forked now, before any thread exists
+        pending = begin_loading(directory, files_cache)
 
     async def go(_stop: asyncio.Event) -> PlanRun:
+        # The live records are read while the files are checked: for the --target ids, or the
+        # ids a quick scan of the files found. A problem in a file stops that read at once.
+        early = set(targets) if targets else pending.ids
         async with ApiClient(client_settings) as client, remembering(cache.quota, client):
-            return await compute_plan(
-                client,
-                records,
-                state,
-                files=loaded.files,
-                send_required=send_required,
-                folder_allows=allows,
-                life=life,
-                cache=cache,
-            )
+            prefetch = None
+            if early is not None:
+                folder = None if targets else shown_path(directory)
+                prefetch = Prefetch(
+                    client, [*early, *removed_ids(state, early, folder)], state, cache
+                )
+            try:
+                checked = await pending.collect(on_problem=prefetch.stop if prefetch else _none)
+                echo_cache_notices(files_cache)
+                desired = desired_from(pending.files, checked, match_by)
+                loaded = loaded_or_stop(desired, directory, spent=client.requests_sent)
+                records = select(loaded.records, targets)
+                life = lifecycle(loaded, directory, targets, match_by=match_by, prune=prune)
+                planned = await compute_plan(
+                    client,
+                    records,
+                    state,
+                    files=loaded.files,
+                    send_required=send_required,
+                    folder_allows=record_allows((r.id, r.file) for r in records),
+                    life=life,
+                    cache=cache,
+                    prefetch=prefetch,
+                )
+            finally:
+                pending.close()
+                if prefetch is not None:
+                    await prefetch.close()
+            return planned
 
     try:
         result, _ = run(go)

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from reconciler.checking import PARALLEL_FROM
 from reconciler.cli import main
 from reconciler.errors import ExitCode
-from reconciler.validate import PARALLEL_FROM
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import validate
+from reconciler import checking, validate
 
 GOOD = """id: {id}
 title: Deal {id}
@@ -31,20 +31,20 @@ def make_files(folder: Path, n: int) -> None:
 
 def test_parallel_load_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_files(tmp_path, 120)
-    monkeypatch.setattr(validate, "PARALLEL_FROM", 10**9)
+    monkeypatch.setattr(checking, "PARALLEL_FROM", 10**9)
     serial = validate.load_desired([tmp_path])
-    monkeypatch.setattr(validate, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(checking, "PARALLEL_FROM", 10)
     calls: list[int] = []
-    real = validate.ProcessPoolExecutor
+    real = checking.ProcessPoolExecutor
 
     class Counting(real):  # type: ignore[misc, valid-type]
         def __init__(self, *args: object, **kwargs: object) -> None:
             calls.append(1)
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(validate, "ProcessPoolExecutor", Counting)
+    monkeypatch.setattr(checking, "ProcessPoolExecutor", Counting)
     parallel = validate.load_desired([tmp_path])
-    if threading.active_count() == 1 and validate.worker_count() > 1:
+    if threading.active_count() == 1 and checking.worker_count() > 1:
         assert calls, "the parallel path was not taken"
     assert parallel == serial
     assert serial.problems  # the mix of bad files was reported
