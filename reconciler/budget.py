@@ -57,10 +57,11 @@ class Budgeted:
         remaining = self._client.last_remaining
         left = self._need - (self._client.requests_sent - self._spent_at_expect)
         if remaining is not None and left > remaining:
+            spent = self._client.requests_sent
             raise QuotaTooLow(
                 f"this read needs about {left} more request{'s' if left != 1 else ''} and the "
                 f"API key has {remaining} left today (X-RateLimit-Remaining): "
-                "nothing more was read",
+                f"nothing more was read ({spent} request{'s' if spent != 1 else ''} spent)",
                 hint="wait for the daily quota to recover, narrow the run with --target, or "
                 "read incrementally (--refresh auto, with the live cache kept between runs)",
             )

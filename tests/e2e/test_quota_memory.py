@@ -51,6 +51,7 @@ def low_quota(make_world: Any, n: int = 450) -> World:
     world.sandbox.set_limits(rate_per_day=3)
     code, _, err = world.plan("--refresh", "full")
     assert code == ExitCode.ERROR and "needs about 4 more requests" in err  # today's guard
+    assert "nothing more was read (1 request spent)" in err  # it says what it spent
     world.sandbox.clear_log()
     return world
 
