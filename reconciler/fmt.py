@@ -30,17 +30,11 @@ from ruamel.yaml.comments import Comment, CommentedMap, CommentedSeq, Format
 from ruamel.yaml.error import YAMLError as RuamelError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from reconciler.emitter import WIDTH, float_text
 from reconciler.errors import FormatError
 from reconciler.fields import MERGED
 from reconciler.loader import parse
-from reconciler.yamlfile import (
-    WIDTH,
-    canonical_order,
-    float_text,
-    same_data,
-    styled_key,
-    styled_string,
-)
+from reconciler.yamlfile import canonical_order, same_data, styled_key, styled_string
 
 try:
     from yaml import CBaseLoader as _Composer

@@ -23,6 +23,7 @@ not (`\\r`, NEL, LS, PS) or that YAML cannot hold raw is double-quoted, with esc
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Literal
 
@@ -141,12 +142,57 @@ _PYYAML = yaml.resolver.Resolver()
 _RUAMEL12 = VersionedResolver(version=(1, 2))
 _STR = "tag:yaml.org,2002:str"
 
+# --- shortcuts: checks skipped only where they cannot fire (tests compare with `full_rule`) ------
+
+# The first characters of every match of `_NOT_A_STRING`: each of its patterns starts with one.
+_NOT_A_STRING_FIRST = frozenset("yYnNtTfFoO~-+0123456789.<=!&*")
+# Both libraries type a plain scalar only by the implicit resolvers filed under its first
+# character (and under `None`, for every character: none by default). A string starting with
+# any other character is a string to both, and to `_NOT_A_STRING`.
+_PYYAML_TABLE = _PYYAML.yaml_implicit_resolvers
+_RUAMEL12_TABLE = _RUAMEL12.versioned_resolver
+_MAYBE_TYPED: frozenset[str] | None = (
+    None  # a wildcard resolver: no shortcut
+    if None in _PYYAML_TABLE or None in _RUAMEL12_TABLE
+    else _NOT_A_STRING_FIRST | frozenset(_PYYAML_TABLE) | frozenset(_RUAMEL12_TABLE)
+)
+_TYPE_MATCHERS: dict[str, tuple[Callable[[str], object], ...]] = {
+    first: tuple(
+        regexp.match
+        for _, regexp in (*_PYYAML_TABLE.get(first, ()), *_RUAMEL12_TABLE.get(first, ()))
+    )
+    for first in _PYYAML_TABLE.keys() | _RUAMEL12_TABLE.keys()
+    if first is not None
+}
+# Characters that may not start a plain scalar in block context (YAML 1.2, c-indicator), and
+# blanks. A string without them at its start, without `: `, ` #` or a tab anywhere and without a
+# trailing `:` is one plain scalar to any YAML parser: `v: TEXT` reads back as TEXT unless TEXT is
+# typed (null, bool, int, float), which `_NOT_A_STRING` covers for the strict loader's types.
+_INDICATOR_FIRST = frozenset("-?:,[]{}#&*!|>'\"%@` \t")
+
+
+def _plain_syntax(text: str) -> bool:
+    return (
+        text[0] not in _INDICATOR_FIRST
+        and ": " not in text
+        and " #" not in text
+        and "\t" not in text
+        and text[-1] != ":"
+    )
+
 
 def _library_reads_a_string(text: str) -> bool:
     return (
         _PYYAML.resolve(ScalarNode, text, (True, False)) == _STR  # type: ignore[no-untyped-call]
         and str(_RUAMEL12.resolve(RuamelScalarNode, text, (True, False))) == _STR
     )
+
+
+def _typed_by_a_library(text: str) -> bool:
+    """`not _library_reads_a_string(text)` for a non-empty `text`, read off the resolvers' tables
+    (each library's `resolve` runs this loop behind per-call overhead: ruamel's looks up its YAML
+    version on every call, and its patterns are compiled lazily, behind a proxy)."""
+    return any(match(text) for match in _TYPE_MATCHERS.get(text[0], ()))
 
 
 def _strict_loader_reads(text: str) -> bool:
@@ -158,7 +204,6 @@ def _strict_loader_reads(text: str) -> bool:
         return False
 
 
-@lru_cache(maxsize=8192)
 def scalar_style(text: str, *, flow: bool = False) -> ScalarStyle:
     """How a string must be written so that every reader gives back `text` (see the module).
 
@@ -167,6 +212,21 @@ def scalar_style(text: str, *, flow: bool = False) -> ScalarStyle:
     (an error in some) and YAML 1.2 ones: such strings are quoted there. `PLAIN` still leaves the
     emitter free to quote for syntax alone; every reader reads a quoted scalar as a string.
     """
+    return style_of(text, flow)
+
+
+@lru_cache(maxsize=16384)
+def style_of(text: str, flow: bool) -> ScalarStyle:
+    """`scalar_style` with positional arguments (the emitter calls it for every string)."""
+    return _style(text, flow, shortcuts=True)
+
+
+def full_rule(text: str, *, flow: bool = False) -> ScalarStyle:
+    """The rule with every check run (`scalar_style` skips those that cannot fire)."""
+    return _style(text, flow, shortcuts=False)
+
+
+def _style(text: str, flow: bool, *, shortcuts: bool) -> ScalarStyle:
     if _NEEDS_ESCAPES(text):
         return QUOTED
     if flow and _FLOW_INDICATORS(text):
@@ -178,13 +238,14 @@ def scalar_style(text: str, *, flow: bool = False) -> ScalarStyle:
         # need "keep" chomping (`|+`), after which ruamel's emitter adds a line before a comment.
         awkward = " \n" in text or text.endswith((" ", "\n\n")) or not text.strip("\n")
         return QUOTED if flow or awkward else LITERAL
-    if (
-        not text
-        or text != text.strip(" \t")
-        or _NOT_A_STRING(text)
-        or not _library_reads_a_string(text)
-        or not _strict_loader_reads(text)
-    ):
+    if not text or text != text.strip(" \t"):
+        return QUOTED
+    if not shortcuts or _MAYBE_TYPED is None:
+        if _NOT_A_STRING(text) or not _library_reads_a_string(text):
+            return QUOTED
+    elif text[0] in _MAYBE_TYPED and (_NOT_A_STRING(text) or _typed_by_a_library(text)):
+        return QUOTED
+    if not (shortcuts and _plain_syntax(text)) and not _strict_loader_reads(text):
         return QUOTED
     return PLAIN
 

@@ -4,7 +4,8 @@ This module owns how reconciler writes YAML. A fresh file (`dump_document`) star
 modeline, lists the fields in canonical order, puts `address` in block style and other lists in
 flow style, and styles every string by the one quoting rule (`reconciler.quoting`): multi-line text
 as a literal block, double quotes for anything a YAML 1.1, YAML 1.2 or strict reader would read as
-something else (`no`, `y`, `2026-01-15`, `0123`, `1:30`, `1.2.3`). An edit (`edit_document`) goes
+something else (`no`, `y`, `2026-01-15`, `0123`, `1:30`, `1.2.3`); libyaml's C emitter writes it
+(`reconciler.emitter`). An edit (`edit_document`) goes
 through ruamel.yaml's round-trip mode, so comments, key order, flow or block style and the quoting
 of untouched values survive. Both check their own output by loading it back with the strict loader:
 a file whose data would differ from what was meant is never written; `atomic.write_atomic` writes
@@ -21,7 +22,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
-import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError as RuamelError
@@ -30,9 +30,9 @@ from ruamel.yaml.scalarstring import (
     LiteralScalarString,
     PlainScalarString,
 )
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.company_schema import COMPANY_SCHEMA_FILE
+from reconciler.emitter import WIDTH, document_node, emit, float_text
 from reconciler.errors import FileEditError, LoadError
 from reconciler.fields import FIELDS, FILE_SETTINGS, KEY, FieldPath
 from reconciler.loader import parse
@@ -40,10 +40,6 @@ from reconciler.quoting import LITERAL, PLAIN, QUOTED, scalar_style
 
 SCHEMA_FILE = Path("schemas/opportunity.schema.json")
 MODELINE = "# yaml-language-server: $schema={}"
-_STR = "tag:yaml.org,2002:str"
-# Never fold a long line: a folded scalar reads back the same but diffs badly, and PyYAML's and
-# ruamel's emitters fold (and place long values) differently, which import and fmt must not.
-WIDTH = 1 << 30
 _BLOCK = frozenset(f.name for f in FIELDS.values() if f.block)
 
 
@@ -76,61 +72,9 @@ def _check_reads_back(text: str, expected: Mapping[str, Any], name: str) -> None
 # --- fresh files (import) ------------------------------------------------------------------------
 
 
-class _Dumper(yaml.SafeDumper):
-    """Block sequences indented under their key (`address:\\n  - ...`), as people write them."""
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)
-
-
-def _scalar(value: Any, *, flow: bool = False) -> ScalarNode:
-    if value is None:
-        return ScalarNode("tag:yaml.org,2002:null", "null")
-    if isinstance(value, bool):
-        return ScalarNode("tag:yaml.org,2002:bool", "true" if value else "false")
-    if isinstance(value, int):
-        return ScalarNode("tag:yaml.org,2002:int", str(value))
-    if isinstance(value, float):
-        return ScalarNode("tag:yaml.org,2002:float", float_text(value))
-    if isinstance(value, str):
-        return ScalarNode(_STR, value, style=scalar_style(value, flow=flow) or None)
-    raise TypeError(f"cannot write a {type(value).__name__} value")
-
-
-def float_text(value: float) -> str:
-    """A float as every reader takes it back: `1.0e+20`, not Python's `1e+20` (a string to
-    YAML 1.1, whose floats need a dot)."""
-    # YAML 1.1 wants a dot in the mantissa (`1.0e+20`, not Python's `1e+20`); both readers take it.
-    text = repr(value)
-    mantissa, e, exponent = text.partition("e")
-    if e and "." not in mantissa:
-        text = f"{mantissa}.0e{exponent}"
-    return text
-
-
-def _node(value: Any, *, block_lists: bool = False, flow: bool = False) -> Node:
-    if isinstance(value, Mapping):
-        return MappingNode(
-            "tag:yaml.org,2002:map",
-            [(_scalar(str(k), flow=flow), _node(v, flow=flow)) for k, v in value.items()],
-            flow_style=flow,
-        )
-    if isinstance(value, list):
-        items = flow or not block_lists
-        return SequenceNode(
-            "tag:yaml.org,2002:seq", [_node(v, flow=items) for v in value], flow_style=items
-        )
-    return _scalar(value, flow=flow)
-
-
 def dump_document(data: Mapping[str, Any], schema_ref: str | None, name: str) -> str:
     """The text of a new file holding `data` (keys already in canonical order)."""
-    root = MappingNode(
-        "tag:yaml.org,2002:map",
-        [(_scalar(k), _node(v, block_lists=k in _BLOCK)) for k, v in data.items()],
-        flow_style=False,
-    )
-    body = yaml.serialize(root, Dumper=_Dumper, allow_unicode=True, width=WIDTH, indent=2)
+    body = emit(document_node(data, _BLOCK))
     head = MODELINE.format(schema_ref) + "\n" if schema_ref else ""
     text = head + body
     _check_reads_back(text, data, name)
