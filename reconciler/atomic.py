@@ -5,14 +5,16 @@ adopted opportunity files all use it, so a crash or a full disk leaves each file
 content or its new, never a mix or an empty file, and two concurrent runs never share a
 temporary name. The steps: a unique temporary file in the same directory (so the rename cannot
 cross a file system), write, fsync, rename over the target, fsync the directory (so the rename
-itself survives a power cut).
+itself survives a power cut). `write_atomic_many` does the same for many files with one flush.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+import sys
 import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from reconciler.errors import WriteError
@@ -35,16 +37,7 @@ def write_atomic(
     """
     path = Path(path)
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    try:
-        st_mode = path.stat().st_mode
-        mode: int | None = st_mode & 0o7777
-    except FileNotFoundError:
-        mode = None
-    except OSError as e:
-        raise WriteError(path, e) from None
-    else:
-        if not stat.S_ISREG(st_mode):  # a FIFO or device named as an output: never replaced
-            refuse_special(path, what="an output file")
+    mode = _existing_mode(path)
     sync = mode is not None or sync_new
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -79,3 +72,81 @@ def fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def write_atomic_many(
+    files: Iterable[tuple[Path, bytes | str]],
+    *,
+    new_mode: int = 0o644,
+    on_written: Callable[[], None] = lambda: None,
+) -> None:
+    """`write_atomic` for many files at once (`import`), with one flush to disk for all of them.
+
+    An fsync per file costs a disk round trip each (milliseconds: most of an import of 10,000
+    files). Here every file is first written to its own temporary file; then one `sync()` makes
+    all of them durable; then each is renamed over its target; then each folder is fsynced once,
+    so the renames survive a power cut too. A crash at any point leaves each target with its old
+    content or its complete new one (never a torn or empty file, since no rename happens before
+    the flush), plus at worst some hidden `.NAME.*.tmp` files. Where `sync()` may return before
+    the data is on disk (POSIX allows it; Linux waits), each temporary file is fsynced instead.
+
+    A failure while writing the temporary files removes them all and raises `WriteError`:
+    no target was touched. A failure while renaming raises it for that target and says how many
+    were already in place. `on_written` is called after each temporary file is written.
+    """
+    batch_sync = sys.platform.startswith("linux")
+    done: list[tuple[str, Path]] = []
+    folders: set[Path] = set()
+    try:
+        for path, data in files:
+            path = Path(path)
+            mode = _existing_mode(path)
+            raw = data.encode("utf-8") if isinstance(data, str) else data
+            try:
+                if path.parent not in folders:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    folders.add(path.parent)
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                done.append((tmp, path))
+                with os.fdopen(fd, "wb") as f:
+                    f.write(raw)
+                    if not batch_sync:
+                        f.flush()
+                        os.fsync(f.fileno())
+                os.chmod(tmp, new_mode if mode is None else mode)
+            except OSError as e:
+                raise WriteError(path, e) from None
+            on_written()
+        if batch_sync:
+            os.sync()
+    except BaseException:
+        for tmp, _ in done:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+    for i, (tmp, path) in enumerate(done):
+        try:
+            os.replace(tmp, path)
+        except OSError as e:
+            for left, _ in done[i:]:
+                Path(left).unlink(missing_ok=True)
+            raise WriteError(
+                path,
+                e,
+                hint=f"{i} of {len(done)} files were written before it, the others were not: "
+                "fix the folder and run the command again",
+            ) from None
+    for folder in folders:
+        fsync_dir(folder)
+
+
+def _existing_mode(path: Path) -> int | None:
+    """The permission bits of the file at `path` (None: no file); a special file is refused."""
+    try:
+        st_mode = path.stat().st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise WriteError(path, e) from None
+    if not stat.S_ISREG(st_mode):  # a FIFO or device named as an output: never replaced
+        refuse_special(path, what="an output file")
+    return st_mode & 0o7777

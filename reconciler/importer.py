@@ -9,7 +9,7 @@ alphabetical order, write-only fields only when the live record carries them (CO
 value the schema would reject is left out with a warning (a required one fails the record), so
 that `validate` passes and `plan` shows no change right after an import. `list_records` reads
 every live record at one request per page of 100, plus the closing page. `place` decides which
-file each record goes to without ever overwriting one unless asked, and `write` writes it.
+file each record goes to without ever overwriting one unless asked, and `write` writes them.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ import contextlib
 import enum
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from reconciler import schema
-from reconciler.atomic import write_atomic
+from reconciler.atomic import write_atomic_many
 from reconciler.errors import LoadError
 from reconciler.estimates import full_listing_cost
 from reconciler.fields import FIELDS, KEY, REQUIRED_ON_PATCH, is_archived
@@ -283,8 +283,22 @@ def place(
     return out
 
 
-def write(placement: Placement, record: Imported, schema_ref: str | None) -> None:
-    """Write one record's file (atomically)."""
-    assert record.data is not None and placement.action in (Action.CREATE, Action.OVERWRITE)
-    text = dump_document(record.data, schema_ref, str(placement.path))
-    write_atomic(placement.path, text, sync_new=False)
+def write(
+    placements: Sequence[Placement],
+    records: Mapping[int, Imported],
+    schema_ref: str | None,
+    *,
+    on_written: Callable[[], None] = lambda: None,
+) -> None:
+    """Write the file of each placement to create or overwrite, all with one flush to disk
+    (`atomic.write_atomic_many`: each file is whole or untouched after a crash). Every file is
+    checked to read back as its record before any is renamed into place (`dump_document`)."""
+    todo = [p for p in placements if p.action in (Action.CREATE, Action.OVERWRITE)]
+
+    def texts() -> Iterator[tuple[Path, str]]:
+        for placement in todo:
+            data = records[placement.id].data
+            assert data is not None
+            yield placement.path, dump_document(data, schema_ref, str(placement.path))
+
+    write_atomic_many(texts(), on_written=on_written)

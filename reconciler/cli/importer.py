@@ -7,7 +7,6 @@ import sys
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -25,6 +24,7 @@ from reconciler.client import ApiClient
 from reconciler.errors import ExitCode
 from reconciler.escape import terminal
 from reconciler.fields import is_archived
+from reconciler.gcpause import quiet_gc
 from reconciler.importer import (
     Action,
     Imported,
@@ -99,17 +99,20 @@ async def _read(
 def _write_all(
     placements: list[Placement], by_id: dict[int, Imported], schema_ref: str | None
 ) -> None:
-    todo = [p for p in placements if p.action in (Action.CREATE, Action.OVERWRITE)]
+    todo = sum(1 for p in placements if p.action in (Action.CREATE, Action.OVERWRITE))
     with ExitStack() as stack:
-        bar: Any = None
+        bar = None
         if sys.stderr.isatty() and todo:
             bar = stack.enter_context(
-                click.progressbar(length=len(todo), label="Writing files", file=sys.stderr)
+                click.progressbar(length=todo, label="Writing files", file=sys.stderr)
             )
-        for placement in todo:
-            write(placement, by_id[placement.id], schema_ref)
+
+        def tick() -> None:
             if bar is not None:
                 bar.update(1)
+
+        with quiet_gc():  # thousands of documents, each freed by reference counting
+            write(placements, by_id, schema_ref, on_written=tick)
 
 
 def _report(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -234,3 +235,41 @@ def test_files_are_written_with_ordinary_permissions(repo: Repo) -> None:
     mode = os.stat(repo.dir / "1-deal-1.yaml").st_mode & 0o777
     assert mode == 0o644
     assert not [p for p in Path(repo.dir).iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sync() waits on Linux")
+def test_every_file_is_on_disk_before_any_is_in_place(
+    make_repo: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An import used to skip the flush for new files: after a power cut, a file could be there
+    # but empty, and the next import kept it (a file already declares that id).
+    repo = make_repo([record(i) for i in range(1, 41)])
+    repo.dir.mkdir()
+    (repo.dir / "1-deal-1.yaml").write_text("id: 1\ntitle: old\n", encoding="utf-8")
+    calls: list[str] = []
+    real_sync, real_fsync, real_replace = os.sync, os.fsync, os.replace
+
+    def sync() -> None:
+        calls.append("sync")
+        real_sync()
+
+    def fsync(fd: int) -> None:
+        calls.append("fsync")
+        real_fsync(fd)
+
+    def replace(src: Any, dst: Any) -> None:
+        calls.append(f"replace {Path(dst).name}")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "sync", sync)
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    result = repo.run("import", "--all", "--overwrite")
+    assert result.code == 0, result.err
+    assert "Import: 39 written, 1 overwritten" in result.out
+    # The state lock's own fsync comes first; then one flush for the 40 files (no fsync each),
+    # then the renames (ids in order), then one fsync of the folder's entries.
+    start = calls.index("sync")
+    names = sorted(repo.files(), key=lambda n: int(n.split("-", 1)[0]))
+    assert calls[start:] == ["sync", *(f"replace {n}" for n in names), "fsync"]
+    assert load_file(repo.dir / "1-deal-1.yaml").data["title"] == "Deal 1"
