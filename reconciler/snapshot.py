@@ -147,7 +147,7 @@ class LiveCache:
         if lookups:
             need = _cost(wanted, known_total, lookups)
             self._check_quota(
-                need, f"to read {_records(len(wanted))} and check {lookups} new files"
+                client, need, f"to read {_records(len(wanted))} and check {lookups} new files"
             )
             budget = Budgeted(client)
             budget.expect(need)
@@ -160,7 +160,7 @@ class LiveCache:
         seen: dict[int, dict[str, Any]] = {}
         if kind.full or stored is None:
             need = _cost(wanted, known_total)
-            self._check_quota(need, f"to read {_records(len(wanted))} in full")
+            self._check_quota(client, need, f"to read {_records(len(wanted))} in full")
             budget.expect(need)
             snapshot = await read_live(budget, wanted, known_total=known_total)
             seen.update(budget.records)
@@ -175,7 +175,9 @@ class LiveCache:
             lacking = wanted - records.keys()
             need = 1 + _cost(lacking, known_total)  # a page of changes, at least
             more = f" and {_records(len(lacking))} the snapshot lacks" if lacking else ""
-            self._check_quota(need, f"to read the changes since {kind.since}{more}", full=False)
+            self._check_quota(
+                client, need, f"to read the changes since {kind.since}{more}", full=False
+            )
             budget.expect(need)
             await _read_changes(budget, kind.since, seen)
             unknown = wanted - records.keys() - seen.keys()
@@ -198,8 +200,10 @@ class LiveCache:
             total_seen=total_seen,
         )
 
-    def _check_quota(self, need: int, what: str, *, full: bool = True) -> None:
-        if self.quota is not None:
+    def _check_quota(self, client: Api, need: int, what: str, *, full: bool = True) -> None:
+        """Before the run's first answer, the remembered figure decides; after it, the figure
+        this run was told (fresher) does, through `Budgeted`."""
+        if self.quota is not None and client.last_remaining is None:
             self.quota.check(need, what, self.command, full=full)
 
     def _choose(self, stored: Stored | None, now: datetime) -> ReadKind:

@@ -5,6 +5,7 @@ figure is never trusted (the run reads), and the file never holds the key."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -15,7 +16,10 @@ from typing import Any
 import orjson
 import pytest
 
+from reconciler.cache_options import make_cache
+from reconciler.client import ApiClient, ClientSettings
 from reconciler.errors import ExitCode
+from reconciler.quota import Figure, dump
 from reconciler.sandbox import SandboxConfig
 
 from .conftest import World, record
@@ -307,3 +311,23 @@ def test_the_quota_file_never_holds_the_key(make_world: Any, monkeypatch: Any) -
     # nothing in it depends on the key: the two keys' files differ only in the times
     strip = {"seen_at": None, "server_date": None}
     assert orjson.loads(first) | strip == orjson.loads(second) | strip
+
+
+def test_once_this_run_was_told_the_quota_the_memory_no_longer_decides(make_world: Any) -> None:
+    """A second read in one run (a prefetch's unforeseen ids) is judged on what this run was
+    told, not on the older remembered figure."""
+    world = seeded(make_world, 5)
+    cache = make_cache(world.sandbox.base_url, world.state, None, "auto", timedelta(hours=24))
+    assert cache.quota is not None
+    cache.quota.path.parent.mkdir(parents=True)
+    now = datetime.now(UTC)
+    cache.quota.path.write_bytes(dump(cache.quota.api_url, Figure(1, 5000, now, now, None)))
+    settings = ClientSettings(base_url=world.sandbox.base_url, api_key=world.sandbox.api_key)
+
+    async def go() -> int:
+        async with ApiClient(settings) as client:
+            await cache.read(client, [1], known_total=5)  # 1 request: fits, and told 4999
+            await cache.read(client, [1, 2, 3, 4, 5], known_total=5)  # needs 2 (estimated)
+            return client.requests_sent
+
+    assert asyncio.run(go()) == 2  # the page of changes held the other four
