@@ -23,9 +23,11 @@ from reconciler.cli.common import (
 from reconciler.client import ApiClient
 from reconciler.errors import ExitCode
 from reconciler.escape import terminal
+from reconciler.estimates import full_listing_cost, read_cost
 from reconciler.fields import is_archived
 from reconciler.gcpause import quiet_gc
 from reconciler.importer import (
+    PAGE_SIZE,
     Action,
     Imported,
     Placement,
@@ -38,6 +40,7 @@ from reconciler.importer import (
 from reconciler.live import read_live
 from reconciler.quota import remembering
 from reconciler.regular import check_folder
+from reconciler.render import plural
 from reconciler.yamlfile import SCHEMA_FILE, schema_reference
 
 _SHOWN = 10  # skipped files listed by name; the rest are counted
@@ -94,6 +97,21 @@ async def _read(
     if progress:
         click.echo(err=True)
     return [document_from_live(r) for r in records]
+
+
+def _need(ids: tuple[int, ...], after: str | None, known_total: int | None) -> tuple[int, str]:
+    """What the read is expected to cost, and what it reads, for the quota memory's check."""
+    if ids:
+        wanted = set(ids)
+        n = len(wanted)
+        return read_cost(n, max(wanted), None, PAGE_SIZE), f"to read {plural(n, 'record')}"
+    if after is not None:
+        return 1, f"to read the records updated after {after}"
+    if known_total is None:
+        return 1, "to read every live record"
+    return full_listing_cost(known_total, PAGE_SIZE), (
+        f"to read every live record ({known_total:,} at the last count)"
+    )
 
 
 def _write_all(
@@ -200,6 +218,7 @@ def command(
     progress = sys.stderr.isatty()
 
     memory = quota_memory(state_path, client_settings.base_url)
+    memory.check(*_need(ids, after, state.live_total), "import", full=False)
 
     async def go(_stop: asyncio.Event) -> tuple[list[Imported], int, int | None]:
         async with ApiClient(client_settings) as client, remembering(memory, client):

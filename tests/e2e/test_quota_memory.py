@@ -331,3 +331,31 @@ def test_once_this_run_was_told_the_quota_the_memory_no_longer_decides(make_worl
             return client.requests_sent
 
     assert asyncio.run(go()) == 2  # the page of changes held the other four
+
+
+def test_import_is_refused_before_its_first_request_too(make_world: Any) -> None:
+    world = seeded(make_world, 450)
+    assert world.apply()[0] == ExitCode.OK  # a full read: the state knows 450 live records
+    rewrite(quota_file(world), remaining=3)  # as if the last answer had said 3 remain
+    world.sandbox.clear_log()
+    imported = str(world.dir.parent / "imported")
+    code, _, err = world.run("import", "--all", "--dir", imported, "--state", str(world.state))
+    assert code == ExitCode.ERROR
+    assert world.sandbox.requests() == []
+    assert (
+        "import needs about 5 requests to read every live record (450 at the last count); "
+        "the API said 3 of 5,000 remain (at "
+    ) in err
+    rewrite(quota_file(world), remaining=2)
+    code, _, err = world.run(
+        "import",
+        *("--id", "7", "--id", "250", "--id", "449"),
+        "--dir",
+        imported,
+        "--state",
+        str(world.state),
+    )
+    assert code == ExitCode.ERROR and world.sandbox.requests() == []
+    assert "import needs about 3 requests to read 3 records; " in err
+    code, _, err = world.run("import", "--id", "7", "--dir", imported, "--state", str(world.state))
+    assert code == ExitCode.OK, err  # one GET: covered
