@@ -91,19 +91,46 @@ def values_equal(compare: Compare, desired: Any, live: Any) -> bool:
     return not DeepDiff(desired, live, ignore_order=ignore_order, ignore_numeric_type_changes=True)
 
 
+_FAST = frozenset({str, int, float})
+
+
+def _held(want: Any, have: Any, lists: bool) -> bool:
+    """True when `want` plainly already holds live: the same str, int or float, or (`lists`:
+    the field does not compare numerically) an equal list whose items have the same types in
+    the same order. Equal under every comparison rule, so `values_equal` need not be asked: the
+    common case of a plan over thousands of unchanged records, kept to a few operations."""
+    kind = want.__class__
+    if kind is not have.__class__:
+        return False
+    if kind in _FAST:
+        return bool(want == have)
+    return (
+        lists
+        and kind is list
+        and want == have
+        and all(x.__class__ is y.__class__ for x, y in zip(want, have, strict=True))
+    )
+
+
 def _diff_merged(
     field: Field, desired: Mapping[str, Any], live: Any
 ) -> tuple[list[FieldChange], dict[str, Any]]:
     """A merged field key by key: only the keys the file declares are managed."""
     live_map: Mapping[str, Any] = live if isinstance(live, Mapping) else {}
     compare = field.key_compare or Compare.EXACT
+    lists = compare is not Compare.NUMERIC
+    differ = [
+        key
+        for key, want in desired.items()
+        if not _held(want, have := live_map.get(key), lists)
+        and not values_equal(compare, want, have)
+    ]
     changes: list[FieldChange] = []
     patch: dict[str, Any] = {}
-    for key in sorted(desired):
+    for key in sorted(differ):
         want, have = desired[key], live_map.get(key)
-        if not values_equal(compare, want, have):
-            changes.append(FieldChange(str(FieldPath(field.name, key)), have, want))
-            patch[key] = want
+        changes.append(FieldChange(str(FieldPath(field.name, key)), have, want))
+        patch[key] = want
     return changes, patch
 
 
@@ -136,22 +163,22 @@ def diff_record(
     """
     changes: list[FieldChange] = []
     patch: dict[str, Any] = {}
-    for name, field in FIELDS.items():
+    for name, field, merged, write_only, lists in _TABLE:
         if name not in desired:
             continue
         want = desired[name]
-        if field.merged:
+        if merged:
             merged_changes, merged_patch = _diff_merged(field, want or {}, live.get(name))
             changes.extend(merged_changes)
             if merged_patch:
                 patch[name] = merged_patch
             continue
-        if field.write_only:
+        if write_only:
             change = _diff_write_only(field, want, live, applied)
-        elif values_equal(field.compare, want, live.get(name)):
+        elif _held(want, have := live.get(name), lists) or values_equal(field.compare, want, have):
             change = None
         else:
-            change = FieldChange(name, live.get(name), want)
+            change = FieldChange(name, have, want)
         if change is not None:
             changes.append(change)
             patch[name] = want
@@ -160,6 +187,14 @@ def diff_record(
             if name in desired:
                 patch.setdefault(name, desired[name])
     return RecordDiff(tuple(changes), _ordered_patch(patch))
+
+
+# Each field of the table with what the loop asks of it, looked up once: whether it is merged,
+# write-only, and whether an equal list plainly holds (see `_held`).
+_TABLE = tuple(
+    (name, f, f.merged, f.write_only, f.compare is not Compare.NUMERIC)
+    for name, f in FIELDS.items()
+)
 
 
 def _ordered_patch(patch: dict[str, Any]) -> dict[str, Any]:
