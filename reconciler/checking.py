@@ -145,6 +145,7 @@ def begin(
     scanned += [None if raw is None else scan_id(raw) for raw in map(read_bounded, todo)]
     size = max(len(todo) // (parallel * 4), 100)
     chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+    schema.prepare()
     pool = ProcessPoolExecutor(parallel, mp_context=multiprocessing.get_context("fork"))
     work = partial(_check_compact, authoring=authoring)
     futures = [pool.submit(work, chunk) for chunk in chunks]

@@ -28,7 +28,6 @@ from reconciler.plan import CREATE_STRATEGY, Create, NewRecord, Removal
 from reconciler.protocol import Api
 from reconciler.regular import read_regular
 from reconciler.state import State
-from reconciler.yamlfile import insert_id
 
 PAGE_SIZE = 100
 MAX_LOOKUP_PAGES = 20
@@ -99,6 +98,10 @@ def write_id(path: Path, digest: str, record_id: int, shown: str) -> None:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ReconcilerError(f"{shown}: the file is not UTF-8") from None
+    # Imported here: the YAML editor (ruamel) costs every plan its import, and only a create
+    # that succeeded writes a file.
+    from reconciler.yamlfile import insert_id
+
     write_atomic(path, insert_id(text, record_id, shown))
 
 

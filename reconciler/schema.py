@@ -20,11 +20,10 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-import email_validator
 import fastjsonschema
 from fastjsonschema.draft04 import CodeGeneratorDraft04
 from fastjsonschema.draft07 import CodeGeneratorDraft07
@@ -34,6 +33,7 @@ if TYPE_CHECKING:  # imported when a file is invalid: every plan would pay ~40 m
     import jsonschema
     from jsonschema import ValidationError
 
+from reconciler.emails import email_checks, email_text_problem, special_use
 from reconciler.fields import MERGED, READ_ONLY
 from reconciler.loader import Key, format_field
 
@@ -63,6 +63,13 @@ def is_valid(data: Any) -> bool:
     return _fast_check()(data)
 
 
+def prepare() -> None:
+    """Compile the fast check and import the email checks now, so that worker processes forked
+    afterwards inherit them instead of each doing it again."""
+    _fast_check()
+    special_use()
+
+
 def check(data: Any) -> list[Finding]:
     """Every problem with the data, each with a message that says what to do; [] when valid."""
     if _fast_check()(data):
@@ -78,45 +85,12 @@ def check(data: Any) -> list[Finding]:
 
 
 def _email_problem(value: object) -> str | None:
-    return _email_text_problem(value) if isinstance(value, str) else None
-
-
-# A plain ASCII address that email-validator certainly accepts: a dot-atom local part of at most
-# 64 characters, and a domain of letter-digit-hyphen labels (no IDNA `xx--`), at most 63
-# characters each, under an alphabetic top-level domain, and not a special-use domain. Anything
-# else goes to email-validator, so every refusal (and its message) is the library's.
-_PLAIN_EMAIL = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:(?!..--)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
-)
-_SPECIAL_USE = frozenset(email_validator.SPECIAL_USE_DOMAIN_NAMES)
-
-
-def plain_email(value: str) -> bool:
-    """True when `value` is a plain ASCII address email-validator accepts (the fast path)."""
-    if len(value) > 254 or not _PLAIN_EMAIL.fullmatch(value):
-        return False
-    local, _, domain = value.rpartition("@")
-    if len(local) > 64 or len(domain) > 253:
-        return False
-    labels = domain.lower().split(".")
-    return not any(".".join(labels[i:]) in _SPECIAL_USE for i in range(len(labels)))
-
-
-@lru_cache(maxsize=4096)  # one customer's address often recurs across their opportunities
-def _email_text_problem(value: str) -> str | None:
-    if plain_email(value):
-        return None
-    try:
-        email_validator.validate_email(value, check_deliverability=False)
-    except email_validator.EmailNotValidError as e:
-        return str(e)
-    return None
+    return email_text_problem(value) if isinstance(value, str) else None
 
 
 def _is_email(value: object) -> bool:
     if (problem := _email_problem(value)) is not None:
-        raise email_validator.EmailNotValidError(problem)
+        raise email_checks().EmailNotValidError(problem)
     return True
 
 
@@ -165,7 +139,7 @@ def _detailed_validator() -> jsonschema.protocols.Validator:
     from jsonschema import Draft202012Validator, FormatChecker
 
     format_checker = FormatChecker(formats=())
-    format_checker.checks("email", raises=email_validator.EmailNotValidError)(_is_email)
+    format_checker.checks("email", raises=email_checks().EmailNotValidError)(_is_email)
     strict = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
         Draft202012Validator,
         type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_strict_integer),

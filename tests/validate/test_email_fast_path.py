@@ -7,7 +7,7 @@ import email_validator
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.schema import _email_text_problem, plain_email
+from reconciler.emails import email_text_problem, plain_email
 
 
 def library_accepts(value: str) -> bool:
@@ -49,7 +49,7 @@ def test_the_verdict_and_message_are_the_librarys(value: str) -> None:
         email_validator.validate_email(value, check_deliverability=False)
     except email_validator.EmailNotValidError as e:
         expected = str(e)
-    assert _email_text_problem.__wrapped__(value) == expected
+    assert email_text_problem.__wrapped__(value) == expected
 
 
 def test_the_fast_path_takes_the_common_addresses() -> None:
