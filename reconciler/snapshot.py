@@ -186,11 +186,15 @@ class LiveCache:
                 await read_live(budget, unknown, known_total=known_total)
                 seen.update(budget.records)
             total_seen = None
+        # An incremental read that brought nothing new (the overlap window re-reads the last
+        # changes every time) leaves the snapshot as it was: not rewritten.
+        moved = stored is None or kind.full or any(records.get(i) != r for i, r in seen.items())
         records.update(seen)
-        mark = _max_mark(mark, seen.values())
+        before, mark = mark, _max_mark(mark, seen.values())
         self._stored = Stored(self.api_url, full_read_at, mark, records)
         self.last_read = kind
-        self.save()
+        if moved or mark != before:
+            self.save()
         found = {i: records[i] for i in wanted if i in records}
         return LiveSnapshot(
             records=MappingProxyType(found),

@@ -2,10 +2,10 @@
 
 `status` and `contacts` are write-only (`fields.FIELDS`): a GET does not show them, so the diff
 compares a desired value with the last value this tool applied, kept here per record, written
-atomically (`atomic.write_atomic`) after every successful PATCH so that
-an interrupted apply loses nothing it did. It also keeps the last live record count, which
-`read_live` uses to estimate what a listing costs; the managed ids with their files; and the
-creates in flight (recorded before each POST: a rerun binds what a crash left). Nothing else.
+atomically (`atomic.write_atomic`) after every successful PATCH so that an interrupted apply
+loses nothing it did. It also keeps the last live record count (`read_live` estimates what a
+listing costs from it); the managed ids with their files; and the creates in flight (recorded
+before each POST: a rerun binds what a crash left). Nothing else.
 
 A state file belongs to one API: `api_url` (scheme, host, port and path of the API base URL,
 nothing else) says which. Loaded for a run against another URL (`bind`), its values are not
@@ -184,11 +184,10 @@ class State:
 
     def applied(self, record_id: int) -> Mapping[str, Any]:
         """The write-only values this tool last applied to a record (empty if none, or if they
-        were applied through another API)."""
+        were applied through another API), copied: an apply may record new ones meanwhile."""
         with self._lock:
-            if self.foreign:
-                return MappingProxyType(copy.deepcopy(self._dirty.get(record_id, {})))
-            return MappingProxyType(copy.deepcopy(self._records.get(record_id, {})))
+            found = (self._dirty if self.foreign else self._records).get(record_id)
+            return MappingProxyType(copy.deepcopy(found) if found else {})
 
     def record_applied(self, record_id: int, fields: Mapping[str, Any]) -> None:
         """Remember the write-only values of a PATCH that succeeded; other fields are ignored.

@@ -266,3 +266,20 @@ def test_a_record_deleted_since_the_snapshot_fails_cleanly_at_apply(make_world: 
     plan = world.plan_json()
     assert plan["requests"]["read"].startswith("changes since ")
     assert [(e["id"], e["kind"]) for e in plan["errors"]] == [(3, "missing")]
+
+
+def test_an_incremental_read_that_brings_nothing_new_leaves_the_snapshot_unwritten(
+    make_world: Any,
+) -> None:
+    world = seeded(make_world)
+    world.edit_live(5, {"value": 50})  # inside the overlap window: read again by every run
+    world.plan_json()
+    (path,) = cache_files(world)
+    written = path.stat()
+    world.plan_json()
+    again = path.stat()
+    assert (again.st_ino, again.st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
+    world.edit_live(6, {"value": 60})
+    plan = world.plan_json()
+    assert {c["id"] for c in plan["changes"]} == {5, 6}
+    assert path.stat().st_ino != written.st_ino  # rewritten (atomically: a new file)
