@@ -1,9 +1,10 @@
 """A client seen through the quota, for the live cache's reads.
 
-`Budgeted` wraps an `Api`: it keeps (projected to `KEPT`) every record a listing page or a GET
-returns, and refuses to send a request of a read that the remaining quota cannot cover, once an
-answer has told the quota (`X-RateLimit-Remaining`): `QuotaTooLow`, with the numbers. Before the
-first answer, the quota the last run was told is checked by `quota.QuotaMemory` instead.
+`Budgeted` wraps an `Api`: it keeps every record a listing page or a GET returns, projected to
+`KEPT` (and returns the projection: what the snapshot keeps is all a plan reads), and refuses to
+send a request of a read that the remaining quota cannot cover, once an answer has told the
+quota (`X-RateLimit-Remaining`): `QuotaTooLow`, with the numbers. Before the first answer, the
+quota the last run was told is checked by `quota.QuotaMemory` instead.
 """
 
 from __future__ import annotations
@@ -12,8 +13,12 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import QuotaTooLow
+from reconciler.gcpause import sweep
 from reconciler.protocol import Api
 from reconciler.snapshot_file import KEPT
+
+SWEEP_EVERY = 20
+"""Pages between two sweeps of the garbage each request leaves (see `gcpause.sweep`)."""
 
 
 class Budgeted:
@@ -23,6 +28,7 @@ class Budgeted:
     def __init__(self, client: Api) -> None:
         self._client = client
         self.records: dict[int, dict[str, Any]] = {}
+        self._pages = 0
         self._need = 0  # requests the current read is expected to cost
         self._spent_at_expect = client.requests_sent
 
@@ -69,18 +75,26 @@ class Budgeted:
     # The calls are typed once, by `Api` (reconciler/protocol.py), not spelled again here: these
     # methods only pass their arguments on, and mypy checks `Budgeted` against `Api` (see below).
 
+    # Records are projected as they arrive and the projections are what the reader gets: it
+    # and `records` share them, so a 50,000-record read holds one copy of each, not two.
+
     async def list_page(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
         self._check()
-        records = await self._client.list_page(*args, **kwargs)
-        merge(self.records, records)
+        records = [project(r) for r in await self._client.list_page(*args, **kwargs)]
+        keep(self.records, records)
+        self._pages += 1
+        if self._pages % SWEEP_EVERY == 0:
+            sweep()
         return records
 
     async def get(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         self._check()
         record = await self._client.get(*args, **kwargs)
-        if record is not None:
-            merge(self.records, [record])
-        return record
+        if record is None:
+            return None
+        kept = project(record)
+        keep(self.records, [kept])
+        return kept
 
     async def patch(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         return await self._client.patch(*args, **kwargs)
@@ -95,11 +109,11 @@ class Budgeted:
         return await self._client.properties(*args, **kwargs)
 
 
-def merge(into: dict[int, dict[str, Any]], records: Iterable[Mapping[str, Any]]) -> None:
+def keep(into: dict[int, dict[str, Any]], records: Iterable[dict[str, Any]]) -> None:
     for record in records:
         rid = record.get("id")
         if isinstance(rid, int) and not isinstance(rid, bool):
-            into[rid] = project(record)
+            into[rid] = record
 
 
 def project(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 import yaml
@@ -268,7 +269,11 @@ def _text(node: Node, value: str) -> str:
     bad = holdable.CONTROL.search(value)
     if bad is not None:
         raise _Rejected(node, holdable.control_problem(value, bad.start(), key=False))
-    return value
+    return intern(value) if len(value) <= _INTERN_UP_TO else value
+
+
+_INTERN_UP_TO = 32
+"""Strings this short are interned (`_mapping`): the values files repeat are short."""
 
 
 def _mapping(node: Node, depth: int) -> dict[str, Any]:
@@ -299,7 +304,9 @@ def _mapping(node: Node, depth: int) -> dict[str, Any]:
                 )
         if key in out:
             raise _Rejected(key_node, _duplicate_problem(node, key))
-        out[key] = _node(value_node, depth)
+        # Interned: 50,000 files repeat the same few dozen field names (and the same short
+        # values: trades, dropdown options); one string each instead of one per file.
+        out[intern(key)] = _node(value_node, depth)
     return out
 
 
