@@ -14,7 +14,14 @@ issue 11's table beside its target:
   import --all, 10,000                          <= 3 x parse floor
 
 Usage: python benchmarks/incremental.py [--records 10000] [--large 50000] [--repeat 3]
+                                       [--python PATH]
        (--large 0 skips the 50,000 case)
+
+`reconciler` runs as a user installs it: by default from a fresh virtual environment holding
+reconciler and its dependencies only (`pip install .`, about a minute to build), not from the
+development one, whose test tools change what some libraries import at start-up (httpx imports
+its command-line client, with rich and pygments, when they are installed). `--python` names an
+interpreter to use instead (e.g. the development one: `--python .venv/bin/python`).
 """
 
 from __future__ import annotations
@@ -41,6 +48,17 @@ from reconciler.sandbox.catalogue import accounts
 PROJECT = Path(__file__).resolve().parents[1]
 
 
+PYTHON = sys.executable  # set by main(): the interpreter reconciler runs with
+
+
+def user_python(folder: Path) -> str:
+    """A virtual environment with reconciler installed as a user installs it."""
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+    pip = [str(folder / "bin" / "python"), "-m", "pip", "install", "-q", str(PROJECT)]
+    subprocess.run(pip, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return str(folder / "bin" / "python")
+
+
 class Bench:
     def __init__(self, root: Path, url: str, key: str) -> None:
         self.root = root
@@ -61,7 +79,7 @@ class Bench:
     def cli(self, *args: str, ok: tuple[int, ...] = (0, 2)) -> tuple[float, float, int, str]:
         """Wall seconds, peak RSS (MB), requests received and stdout of one child process."""
         self.clear()
-        cmd = [sys.executable, "-m", "reconciler", *args]
+        cmd = [PYTHON, "-m", "reconciler", *args]
         out_path, err_path = self.root / "stdout.txt", self.root / "stderr.txt"
         start = time.perf_counter()
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
@@ -210,8 +228,20 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--large", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--python", help="interpreter that runs reconciler (default: a fresh venv)")
     args = parser.parse_args()
     started = time.perf_counter()
+    global PYTHON
+    with tempfile.TemporaryDirectory(prefix="reconciler-venv-") as venv:
+        PYTHON = args.python or user_python(Path(venv))
+        print(
+            f"reconciler runs with {'the given' if args.python else 'a fresh user'} "
+            f"interpreter: {PYTHON}"
+        )
+        _run(args, started)
+
+
+def _run(args: argparse.Namespace, started: float) -> None:
     cold_small = run_main(args.records, args.repeat, random.Random(1))
     if args.large:
         run_large(args.large, cold_small)
