@@ -167,6 +167,8 @@ def duplicate_id_problems(documents: Sequence[Document]) -> list[Problem]:
     """One problem per file whose `id` another file also declares, naming the other files."""
     problems = []
     for key, group in _ids(documents).items():
+        if len(group) < 2:
+            continue
         problems += _clashes(
             group,
             "id",
