@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
+import urllib.request
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import TracebackType
@@ -93,6 +95,7 @@ class ApiClient:
             # Authorization on a cross-origin redirect): never follow one.
             follow_redirects=False,
             transport=transport,
+            verify=_tls_context(settings.base_url),
         )
 
     @property
@@ -361,3 +364,13 @@ class ApiClient:
 
 def _flag(value: bool) -> str:
     return "true" if value else "false"
+
+
+def _tls_context(base_url: str) -> ssl.SSLContext | bool:
+    """The TLS verification for the API: the system's (True) for https. A plain-http API (the
+    sandbox) never uses TLS unless through a proxy: without one it gets a context that trusts
+    no certificate at all (so any TLS would fail, never pass unchecked), which saves loading
+    the CA bundle (about 0.1 s of every command)."""
+    if base_url.startswith("http://") and not urllib.request.getproxies():
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    return True
