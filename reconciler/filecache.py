@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata, resources
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any, Final, TypeVar
 
 import orjson
@@ -69,6 +71,11 @@ class FileCache:
     notices: list[str] = field(default_factory=list)
     entries: dict[str, Entry] = field(default_factory=dict)
     hits: int = 0
+    # The stat index: a file's path -> its stat signature and the digest of the bytes read after
+    # that stat, as last saved (`stats`) and as this run saw them (`seen`); see `known_digest`.
+    stats: dict[str, tuple[Signature, str]] = field(default_factory=dict)
+    seen: dict[str, tuple[Signature, str]] = field(default_factory=dict)
+    written_ns: int = 0  # the cache file's mtime when it was read: the filesystem's clock
     _dirty: bool = False
 
     @property
@@ -86,15 +93,40 @@ class FileCache:
             cache_._drop(f"cannot be read ({e.strerror})")
             return cache_
         try:
-            cache_.entries = _parse(raw)
+            cache_.entries, cache_.stats = _parse(raw)
+            cache_.written_ns = os.stat(cache_.path).st_mtime_ns
         except _Unusable as e:
             cache_._drop(str(e))
+        except OSError:
+            cache_.stats = {}  # replaced since it was read: the index is not trusted
         return cache_
 
     def _drop(self, why: str) -> None:
         self.notices.append(f"File cache {self.path} ignored: {why}; rebuilding it.")
         self.entries = {}
+        self.stats = {}
         self._dirty = True
+
+    def known_digest(self, path: str, signature: Signature) -> str | None:
+        """The digest of `path`'s bytes without reading them, when its stat signature is the one
+        seen when they were last read and it last changed well before the cache was written
+        (`RACY_NS`); None otherwise (then it is read).
+
+        As git's index does: any write or `git checkout` gives a file a new ctime (no tool can
+        set it back), and the size, mtime, inode and device must match too. A change in the same
+        timestamp tick as the stat, which a filesystem with coarse timestamps could hide, is
+        excluded by the margin.
+        """
+        known = self.stats.get(path)
+        if known is None or known[0] != signature:
+            return None
+        if max(signature[1], signature[2]) >= self.written_ns - RACY_NS:
+            return None
+        return known[1]
+
+    def note(self, path: str, signature: Signature, digest: str) -> None:
+        """`path` had `signature` before the bytes with `digest` were read from it."""
+        self.seen[path] = (signature, digest)
 
     def get(self, digest: str) -> Entry | None:
         entry = self.entries.get(digest)
@@ -116,7 +148,7 @@ class FileCache:
 
     def save(self) -> None:
         """Write it atomically if it changed; a folder that cannot be written only costs speed."""
-        if not self._dirty:
+        if not self._dirty and self.seen == self.stats:
             return
         try:
             data = orjson.dumps(
@@ -124,6 +156,7 @@ class FileCache:
                     "format_version": FORMAT_VERSION,
                     "tool": tool_key(),
                     "entries": {d: [e[0], e[1]] for d, e in self.entries.items()},
+                    "stats": {p: [*sig, d] for p, (sig, d) in self.seen.items()},
                 }
             )
         except orjson.JSONEncodeError as e:  # a record that is not JSON-exact: a bug, not data
@@ -137,13 +170,14 @@ class FileCache:
             why = e.strerror if isinstance(e, OSError) else e.message
             self.notices.append(f"File cache {self.path} not updated: {why}.")
         self._dirty = False
+        self.stats = dict(self.seen)
 
 
 class _Unusable(Exception):
     pass
 
 
-def _parse(raw: bytes) -> dict[str, Entry]:
+def _parse(raw: bytes) -> tuple[dict[str, Entry], dict[str, tuple[Signature, str]]]:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -157,6 +191,15 @@ def _parse(raw: bytes) -> dict[str, Entry]:
         raise _Unusable("it holds no entries")
     entries: dict[str, Entry] = {}
     for digest, value in raw_entries.items():
+        # The common entry, a valid file: [record, []], settled in one test.
+        if (
+            value.__class__ is list
+            and len(value) == 2
+            and value[1] == []
+            and value[0].__class__ is dict
+        ):
+            entries[digest] = (value[0], [])
+            continue
         if not (isinstance(value, list) and len(value) == 2):
             raise _Unusable(f"entry {digest[:12]} is malformed")
         record, problems = value
@@ -176,7 +219,24 @@ def _parse(raw: bytes) -> dict[str, Entry]:
         if record is None and not checked:
             raise _Unusable(f"entry {digest[:12]} holds neither a record nor a problem")
         entries[digest] = (record, checked)
-    return entries
+    return entries, _parse_stats(data.get("stats", {}))
+
+
+def _parse_stats(raw: Any) -> dict[str, tuple[Signature, str]]:
+    if not isinstance(raw, dict):
+        raise _Unusable("its stat index is malformed")
+    stats: dict[str, tuple[Signature, str]] = {}
+    for path, value in raw.items():
+        if not (
+            isinstance(value, list)
+            and len(value) == 6
+            and all(type(x) is int for x in value[:5])
+            and isinstance(value[5], str)
+            and len(value[5]) == 64
+        ):
+            raise _Unusable("its stat index is malformed")
+        stats[path] = ((value[0], value[1], value[2], value[3], value[4]), value[5])
+    return stats
 
 
 def json_exact(value: Any) -> bool:
@@ -199,6 +259,25 @@ def digest_of(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
+Signature = tuple[int, int, int, int, int]
+"""What a stat says of a file's content: size, mtime and ctime (ns), inode, device."""
+
+RACY_NS: Final = 3 * 10**9
+"""A file changed less than this before the cache was written is read again whatever its stat
+says: on a filesystem with coarse timestamps, a later change could keep the same ones."""
+
+
+def signature(path: str) -> Signature | None:
+    """A regular file's stat signature; None when it cannot be had (the read then says why)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if not S_ISREG(st.st_mode):
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
 def cached_split(files: Sequence[Path], cache_: FileCache) -> tuple[Hits, list[int]]:
     """Which files the cache answers (by position, with their digests), and which must be
     checked. An empty cache (a first run) answers none, and reads no file: the check reads each
@@ -208,8 +287,18 @@ def cached_split(files: Sequence[Path], cache_: FileCache) -> tuple[Hits, list[i
         return hits, list(range(len(files)))
     misses: list[int] = []
     for i, path in enumerate(files):
-        raw = read_bounded(path)
-        entry = None if raw is None else cache_.get(digest := digest_of(raw))
+        key = str(path)
+        sig = signature(key)
+        digest = None if sig is None else cache_.known_digest(key, sig)
+        if digest is None:
+            raw = read_bounded(path)
+            if raw is None:
+                misses.append(i)
+                continue
+            digest = digest_of(raw)
+        if sig is not None:
+            cache_.note(key, sig, digest)
+        entry = cache_.get(digest)
         if entry is None:
             misses.append(i)
         else:

@@ -239,9 +239,10 @@ def load_records(
 def load_all(directory: Path, match_by: str = "title", cache_dir: Path | None = None) -> Loaded:
     """Every valid file under `directory`; any invalid file stops the command. With
     `cache_dir`, the file cache there answers for the files whose bytes it has seen."""
-    cache = file_cache(cache_dir)
+    cache = None
     try:
         with quiet_gc():
+            cache = file_cache(cache_dir)
             desired = finish_desired(begin_loading(directory, cache), match_by)
     finally:
         echo_cache_notices(cache)

@@ -99,8 +99,8 @@ def command(
         check_writable(out, what="the plan file (--out)")
     state = load_state(live.state_path, client_settings)
     cache = live.cache(client_settings.base_url, "plan")
-    files_cache = file_cache(live.cache_folder)
     with quiet_gc():  # the workers are forked now, before any thread exists
+        files_cache = file_cache(live.cache_folder)
         pending = begin_loading(directory, files_cache)
 
     async def go(_stop: asyncio.Event) -> PlanRun:

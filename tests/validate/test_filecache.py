@@ -10,6 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from reconciler import filecache
 from reconciler.filecache import FILE_NAME, FileCache, json_exact
 from reconciler.validate import Desired, load_desired
 
@@ -159,3 +160,66 @@ def test_a_fifo_in_the_folder_does_not_hang_the_cached_load(folder: Path, tmp_pa
     warm, _ = load(folder, tmp_path / "cache")
     assert snapshot(warm) == snapshot(cold)
     assert any(p.path.endswith("pipe.yaml") for p in warm.problems)
+
+
+# --- the stat index: unchanged files are not even read -----------------------------------------
+
+
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files the cache reads (a spy around the real read)."""
+    seen: list[str] = []
+    real = filecache.read_bounded
+
+    def spy(path: Path) -> bytes | None:
+        seen.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(filecache, "read_bounded", spy)
+    return seen
+
+
+def test_files_unchanged_since_well_before_the_cache_was_written_are_not_read(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(filecache, "RACY_NS", 0)  # no margin: the files were just written
+    cold = load_desired([folder])
+    load(folder, tmp_path / "cache")  # the first run fills the cache
+    load(folder, tmp_path / "cache")  # the next reads every file once more, noting its stat
+    read = reads(monkeypatch)
+    warm, _ = load(folder, tmp_path / "cache")
+    assert snapshot(warm) == snapshot(cold)
+    assert read == []
+
+    # Same size, other bytes, and the mtime put back as `git checkout` or a tool might: the
+    # ctime still moved, so the file is read and its new content seen.
+    edited = folder / "1002-chen-roofing.yaml"
+    before = edited.stat()
+    text = edited.read_text()
+    edited.write_text(text.replace("Chen", "Chan"))
+    os.utime(edited, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert edited.stat().st_size == before.st_size
+    again, _ = load(folder, tmp_path / "cache")
+    assert read == [edited.name]
+    assert snapshot(again) == snapshot(load_desired([folder]))
+    assert "Chan" in str([d.data for d in again.documents if d.path == edited])
+
+
+def test_a_file_changed_just_before_the_cache_was_written_is_read_again(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(folder, tmp_path / "cache")
+    load(folder, tmp_path / "cache")
+    read = reads(monkeypatch)
+    load(folder, tmp_path / "cache")
+    # Every file was written a moment ago, within RACY_NS of the cache: none is trusted unread.
+    assert len(read) == len(load_desired([folder]).files)
+
+
+def test_a_malformed_stat_index_drops_the_cache(folder: Path, tmp_path: Path) -> None:
+    load(folder, tmp_path / "cache")
+    path = tmp_path / "cache" / FILE_NAME
+    data = orjson.loads(path.read_bytes())
+    data["stats"] = {"x.yaml": [1, 2, 3, "4", 5, "f" * 64]}
+    path.write_bytes(orjson.dumps(data))
+    _, cache = load(folder, tmp_path / "cache")
+    assert cache.notices and "stat index is malformed" in cache.notices[0]
