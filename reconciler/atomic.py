@@ -11,6 +11,7 @@ itself survives a power cut). `write_atomic_many` does the same for many files w
 from __future__ import annotations
 
 import os
+import random
 import stat
 import sys
 import tempfile
@@ -96,24 +97,27 @@ def write_atomic_many(
     """
     batch_sync = sys.platform.startswith("linux")
     done: list[tuple[str, Path]] = []
-    folders: set[Path] = set()
+    folders: set[str] = set()
     try:
         for path, data in files:
             path = Path(path)
             mode = _existing_mode(path)
             raw = data.encode("utf-8") if isinstance(data, str) else data
+            folder, name = os.path.split(os.fspath(path))
             try:
-                if path.parent not in folders:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    folders.add(path.parent)
-                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                if folder not in folders:
+                    os.makedirs(folder or ".", exist_ok=True)
+                    folders.add(folder)
+                fd, tmp = _temporary(folder, name, new_mode if mode is None else mode)
                 done.append((tmp, path))
-                with os.fdopen(fd, "wb") as f:
-                    f.write(raw)
+                try:
+                    view = memoryview(raw)
+                    while view:
+                        view = view[os.write(fd, view) :]
                     if not batch_sync:
-                        f.flush()
-                        os.fsync(f.fileno())
-                os.chmod(tmp, new_mode if mode is None else mode)
+                        os.fsync(fd)
+                finally:
+                    os.close(fd)
             except OSError as e:
                 raise WriteError(path, e) from None
             on_written()
@@ -136,7 +140,29 @@ def write_atomic_many(
                 "fix the folder and run the command again",
             ) from None
     for folder in folders:
-        fsync_dir(folder)
+        fsync_dir(Path(folder or "."))
+
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+_NAMES = random.Random()  # seeded from the OS; O_EXCL, not the name, makes the file ours
+
+
+def _temporary(folder: str, name: str, mode: int) -> tuple[int, str]:
+    """A new, empty `.NAME.XXXXXXXX.tmp` beside the target, open for writing with `mode`: what
+    `tempfile.mkstemp` makes, without its path handling and a system call per random name."""
+    while True:
+        tmp = os.path.join(folder, f".{name}.{_NAMES.getrandbits(32):08x}.tmp")
+        try:
+            fd = os.open(tmp, _CREATE | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except FileExistsError:
+            continue
+        try:
+            os.fchmod(fd, mode)  # exactly `mode`, whatever the umask
+        except BaseException:
+            os.close(fd)
+            os.unlink(tmp)
+            raise
+        return fd, tmp
 
 
 def _existing_mode(path: Path) -> int | None:

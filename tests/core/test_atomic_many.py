@@ -75,17 +75,16 @@ def test_a_failure_while_writing_touches_no_target(
 ) -> None:
     old = tmp_path / "0.yaml"
     old.write_text("old")
-    real_fdopen = os.fdopen
-    opened: list[int] = []
+    real_write = os.write
+    writes: list[int] = []
 
-    def full_disk(fd: int, *args: Any, **kwargs: Any) -> Any:
-        opened.append(fd)
-        if len(opened) == 3:
-            os.close(fd)
+    def full_disk(fd: int, data: Any) -> int:
+        writes.append(fd)
+        if len(writes) == 3:
             raise OSError(28, "No space left on device")
-        return real_fdopen(fd, *args, **kwargs)
+        return real_write(fd, data)
 
-    monkeypatch.setattr(os, "fdopen", full_disk)
+    monkeypatch.setattr(os, "write", full_disk)
     files = [(tmp_path / f"{i}.yaml", "new") for i in range(5)]
     with pytest.raises(WriteError, match=r"cannot write .*2\.yaml: No space left"):
         write_atomic_many(files)
