@@ -21,8 +21,9 @@ out here:
   resolver answers "implicit" at once (`_Implicit`). The strict loader reads every file back
   before it is written (`yamlfile.dump_document`), so a mistake here is refused, never written.
 - Characters beyond U+FFFF (emoji): libyaml cannot write them raw, and double-quotes the string
-  with escapes where the rule says plain or literal; such a document is written by the Python
-  emitter instead (`_ESCAPED_ASTRAL`).
+  with escapes where the rule says plain or literal; and keys that are empty or over 120 bytes,
+  which one emitter writes as `? key` and the other not. Such a document is written by the
+  Python emitter instead (`_ESCAPED_ASTRAL`, `_LONGEST_KEY`).
 """
 
 from __future__ import annotations
@@ -46,8 +47,14 @@ WIDTH = 1 << 30
 # has them there, or a backslash and a `U` in its text, costs the slow emitter, never a change).
 _ESCAPED_ASTRAL = "\\U"
 
-# The one tag of every node built here, and the resolver's one answer: "no tag to write".
-_IMPLICIT = "tag:yaml.org,2002:implicit"
+# The one tag of every node built here, and the resolver's one answer: "no tag to write". The
+# Python emitter counts the tag's short form (`!!str`) in a key's length, so it is the string tag.
+_IMPLICIT = "tag:yaml.org,2002:str"
+
+# A key longer than this (UTF-8 bytes), or empty, is written `? key` by one emitter and `key:` by
+# the other (PyYAML: fewer than 128 characters with the tag's `!!str`, and never empty; libyaml:
+# at most 128 bytes): such a document is written by the Python emitter.
+_LONGEST_KEY = 120
 
 
 def float_text(value: float) -> str:
@@ -140,11 +147,24 @@ def emit(root: Node, *, libyaml: bool | None = None) -> str:
     """The YAML text of `root` (a `document_node`): by libyaml when PyYAML has it (or as
     `libyaml` says), else by the Python emitter; the same text either way."""
     use_c = yaml.__with_libyaml__ if libyaml is None else libyaml
-    if use_c and CDumper is not None:
+    if use_c and CDumper is not None and not _keys_libyaml_writes_otherwise(root):
         text: str = yaml.serialize(root, Dumper=CDumper, allow_unicode=True, width=WIDTH, indent=2)
         if _ESCAPED_ASTRAL not in text:
             return _indent_block_lists(text)
     return str(yaml.serialize(root, Dumper=PythonDumper, allow_unicode=True, width=WIDTH, indent=2))
+
+
+def _keys_libyaml_writes_otherwise(node: Node) -> bool:
+    if node.__class__ is MappingNode:
+        return any(
+            not key.value
+            or len(key.value.encode("utf-8")) > _LONGEST_KEY
+            or _keys_libyaml_writes_otherwise(value)
+            for key, value in node.value
+        )
+    if node.__class__ is SequenceNode:
+        return any(_keys_libyaml_writes_otherwise(item) for item in node.value)
+    return False
 
 
 def _indent_block_lists(text: str) -> str:

@@ -84,8 +84,9 @@ def document_from_live(live: Mapping[str, Any]) -> Imported:
     data = _selected(live)
     title = str(data.get("title") or "")
     warnings: list[str] = []
-    for name, value in list(data.items()):
-        # A value a file cannot hold (a control character, an integer a double cannot keep).
+    # A value a file cannot hold (a control character, an integer a double cannot keep): one
+    # walk finds whether there is any (rarely), then each field is checked to say which.
+    for name, value in list(data.items()) if unholdable(data) else ():
         is_merged = name in FIELDS and FIELDS[name].merged and isinstance(value, dict)
         pairs: list[tuple[str | None, Any]] = list(value.items()) if is_merged else [(None, value)]
         for key, item in pairs:

@@ -77,6 +77,17 @@ def test_block_lists_are_indented_under_their_key_with_literal_blocks_inside() -
     )
 
 
+@pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml")
+@pytest.mark.parametrize(
+    "key", ["", "k" * 117, "k" * 118, "k" * 122, "k" * 123, "k" * 128, "k" * 129, "鍵" * 43]
+)
+def test_keys_either_emitter_would_write_as_explicit_keys_come_out_the_same(key: str) -> None:
+    # PyYAML writes `? key` from 123 characters (with the tag's `!!str`) and for an empty key;
+    # libyaml from 129 bytes, and never for an empty key.
+    c_text, python_text = _both({"id": 1, "custom": {key: "v", "x": [1]}})
+    assert c_text == python_text
+
+
 def _styles(node: Node, flow: bool = False) -> list[tuple[str, str | None, bool]]:
     """(text, style, in a flow collection) of every scalar under `node`, keys included."""
     if isinstance(node, ScalarNode):
