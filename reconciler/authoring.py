@@ -25,8 +25,8 @@ from reconciler.catalogue import Catalogue
 from reconciler.catalogue_check import ALLOW_KEY, AllowNew, Finding, Rules, check
 from reconciler.catalogue_diff import compare
 from reconciler.catalogue_file import CATALOGUE_FILE, read
+from reconciler.document import Document
 from reconciler.errors import LoadError, ReconcilerError, SettingsError
-from reconciler.loader import load_file
 
 SETTINGS_FILE = ".reconciler.yaml"
 
@@ -86,12 +86,12 @@ def find_settings(folder: Path) -> Path | None:
 def read_settings(path: Path) -> AllowNew:
     """The `allow_new_options` of a settings file (False when it does not say)."""
     try:
-        data = load_file(path).data
+        data = _load(path).data
     except LoadError as e:
         raise SettingsError(str(e), hint="fix the settings file, or remove it") from None
     unknown = sorted(set(data) - {ALLOW_KEY})
     if unknown:
-        where = load_file(path).locate(unknown[0])
+        where = _load(path).locate(unknown[0])
         raise SettingsError(
             f"{where}: {unknown[0]}: unknown setting; {SETTINGS_FILE} holds only {ALLOW_KEY}",
             hint=f"{ALLOW_KEY}: true (every dropdown) or {ALLOW_KEY}: [trades, roof_type]",
@@ -101,7 +101,7 @@ def read_settings(path: Path) -> AllowNew:
         return value
     if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
         return frozenset(value)
-    where = load_file(path).locate(ALLOW_KEY)
+    where = _load(path).locate(ALLOW_KEY)
     raise SettingsError(
         f"{where}: {ALLOW_KEY}: must be true, false or a list of dropdown names",
         hint=f"e.g. {ALLOW_KEY}: [trades, roof_type]",
@@ -181,3 +181,9 @@ def live_differs_note(directory: Path, live: Catalogue | None) -> str | None:
         "`reconciler catalogue pull` to update the file, so that validate checks offline what "
         "plan checks."
     )
+
+
+def _load(path: Path) -> Document:
+    from reconciler.loader import load_file  # the parser: only when a settings file is read
+
+    return load_file(path)

@@ -20,8 +20,8 @@ from typing import Any
 
 from reconciler.catalogue import Catalogue, Property, field_of
 from reconciler.catalogue_file import sorted_options
+from reconciler.document import Key, format_field
 from reconciler.fields import MERGED, FieldPath
-from reconciler.loader import Key, format_field
 from reconciler.property_types import (
     Kind,
     check_value,

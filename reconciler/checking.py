@@ -11,18 +11,18 @@ read of the live records can start alongside it; the full check decides what is 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler import escape, schema
+from reconciler.document import Document
 from reconciler.errors import LoadError
 from reconciler.filecache import (
     FileCache,
@@ -32,7 +32,6 @@ from reconciler.filecache import (
     read_bounded,
     signature,
 )
-from reconciler.loader import Document, load_file
 
 if TYPE_CHECKING:
     from reconciler.authoring import Authoring
@@ -90,7 +89,7 @@ class Pending:
     _done: list[Checked] | None = None
     _futures: list[Future[list[_Compact]]] = field(default_factory=list)
     _chunks: list[list[Path]] = field(default_factory=list)
-    _pool: ProcessPoolExecutor | None = None
+    _pool: Executor | None = None
 
     def wait(self) -> list[Checked]:
         """Every file checked, in order (blocks until the workers are done)."""
@@ -153,6 +152,10 @@ def begin(
     size = max(len(todo) // (parallel * 4), 100)
     chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
     schema.prepare()
+    # Imported here: a run whose files all come from the file cache forks nothing.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     pool = ProcessPoolExecutor(parallel, mp_context=multiprocessing.get_context("fork"))
     work = partial(_check_compact, authoring=authoring)
     futures = [pool.submit(work, chunk) for chunk in chunks]
@@ -219,6 +222,8 @@ def _rebuild(chunks: list[list[Path]], parts: list[list[_Compact]]) -> list[Chec
 
 def check_files(files: list[Path], authoring: Authoring | None = None) -> list[Checked]:
     """Load and check each file, here, in order."""
+    from reconciler.loader import load_file  # the parser: only when a file must be parsed
+
     out: list[Checked] = []
     for file in files:
         try:

@@ -20,10 +20,10 @@ from typing import Any
 
 from reconciler.apply import Outcome, Status, write_only_values
 from reconciler.atomic import write_atomic
+from reconciler.document import MAX_BYTES
 from reconciler.errors import ReconcilerError
 from reconciler.fields import match_value
 from reconciler.lifecycle import carries, matches
-from reconciler.loader import MAX_BYTES
 from reconciler.plan import CREATE_STRATEGY, Create, NewRecord, Removal
 from reconciler.protocol import Api
 from reconciler.regular import read_regular

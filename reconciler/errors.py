@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from reconciler.loader import Location
+    from reconciler.document import Location
 
 
 class ExitCode(enum.IntEnum):

@@ -31,8 +31,8 @@ import orjson
 
 from reconciler import __version__
 from reconciler.atomic import write_atomic
+from reconciler.document import MAX_BYTES, Document
 from reconciler.errors import ReconcilerError
-from reconciler.loader import MAX_BYTES, Document
 from reconciler.regular import read_regular
 
 FORMAT_VERSION: Final = "1"

@@ -18,9 +18,7 @@ import hashlib
 import math
 import os
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
+from collections.abc import Iterator
 from pathlib import Path
 from sys import intern
 from typing import Any
@@ -29,6 +27,11 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler import holdable
+from reconciler.document import MAX_BYTES as MAX_BYTES
+from reconciler.document import Document as Document
+from reconciler.document import Key as Key
+from reconciler.document import Location as Location
+from reconciler.document import format_field as format_field
 from reconciler.errors import FileTooLarge, LoadError, NotRegularFile, ReconcilerError
 from reconciler.loader_errors import reader_problem, syntax_problem
 from reconciler.regular import describe, read_regular
@@ -38,79 +41,22 @@ try:  # libyaml is bundled with PyYAML's wheels; a source build without it has n
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     CParser = None  # type: ignore[assignment,misc]
 
-MAX_BYTES = 1024 * 1024
-"""Files larger than 1 MiB are refused: an opportunity is a few hundred bytes."""
-
 MAX_DEPTH = 32
 """Nesting deeper than this is refused (a valid file nests three levels deep)."""
 
-Key = str | int
-"""One step of a path into a document: a mapping key or a sequence index."""
 
-
-@dataclass(frozen=True)
-class Location:
-    """A 1-based position in a file."""
-
-    path: str
-    line: int
-    col: int
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}"
-
-
-def format_field(keys: Sequence[Key]) -> str:
-    """The dotted name of a path: `custom.hoa_approval`, `trades[1]`; `-` for the whole file."""
-    out = ""
-    for key in keys:
-        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else key)
-    return out or "-"
-
-
-@dataclass(frozen=True)
-class Document:
-    """One loaded file: `digest` is the sha256 of its bytes, `source` the bytes for `locate`."""
-
-    path: Path
-    data: dict[str, Any]
-    digest: str
-    source: bytes = field(default=b"", repr=False, compare=False)
-
-    def locate(self, *keys: Key) -> Location:
-        """Where the key (in a mapping) or item (in a sequence) at `keys` starts.
-
-        Falls back to the nearest ancestor that exists, and to 1:1 for the file itself.
-        """
-        positions = self._positions
-        path = tuple(keys)
-        while path and path not in positions:
-            path = path[:-1]
-        line, col = positions.get(path, (1, 1))
-        return Location(str(self.path), line, col)
-
-    @cached_property
-    def _positions(self) -> dict[tuple[Key, ...], tuple[int, int]]:
-        # Computed on first use only; cached_property writes straight into the instance dict,
-        # which a frozen dataclass allows.
-        source = self.source
-        if not source:
-            # A document checked in a worker process travels without its bytes (they would
-            # double what crosses the process boundary): read them again, best effort.
-            try:
-                source = self.path.read_bytes()
-            except OSError:
-                return {}
-        if CParser is None:
-            return {}
-        try:
-            root = _StrictParser(source).get_single_node()
-        except yaml.YAMLError:  # cannot happen for bytes that loaded; positions are best effort
-            return {}
-        positions: dict[tuple[Key, ...], tuple[int, int]] = {}
-        if root is not None:
-            _index(root, (), positions)
-        return positions
+def positions(source: bytes) -> dict[tuple[Key, ...], tuple[int, int]]:
+    """Where each key and item of a document starts (line, column), for `Document.locate`."""
+    if CParser is None:
+        return {}
+    try:
+        root = _StrictParser(source).get_single_node()
+    except yaml.YAMLError:  # cannot happen for bytes that loaded; positions are best effort
+        return {}
+    found: dict[tuple[Key, ...], tuple[int, int]] = {}
+    if root is not None:
+        _index(root, (), found)
+    return found
 
 
 def load_file(path: Path) -> Document:

@@ -33,9 +33,9 @@ if TYPE_CHECKING:  # imported when a file is invalid: every plan would pay ~40 m
     import jsonschema
     from jsonschema import ValidationError
 
+from reconciler.document import Key, format_field
 from reconciler.emails import email_checks, email_text_problem, special_use
 from reconciler.fields import MERGED, READ_ONLY
-from reconciler.loader import Key, format_field
 
 SCHEMA_RESOURCE = "data/opportunity.schema.json"
 """Inside the package; a symlink to schemas/opportunity.schema.json in the source tree."""

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 
 from reconciler import checking, escape
 from reconciler.checking import Checked, Problem
+from reconciler.document import Document
 from reconciler.errors import DesiredPathError
 from reconciler.escape import workflow_data as escape_data
 from reconciler.escape import workflow_property as escape_property
 from reconciler.fields import match_value
 from reconciler.filecache import FileCache
-from reconciler.loader import Document
 
 if TYPE_CHECKING:
     from reconciler.authoring import Authoring

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import threading
 from pathlib import Path
 
@@ -35,14 +36,14 @@ def test_parallel_load_equals_serial(tmp_path: Path, monkeypatch: pytest.MonkeyP
     serial = validate.load_desired([tmp_path])
     monkeypatch.setattr(checking, "PARALLEL_FROM", 10)
     calls: list[int] = []
-    real = checking.ProcessPoolExecutor
+    real = concurrent.futures.ProcessPoolExecutor
 
     class Counting(real):  # type: ignore[misc, valid-type]
         def __init__(self, *args: object, **kwargs: object) -> None:
             calls.append(1)
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(checking, "ProcessPoolExecutor", Counting)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Counting)
     parallel = validate.load_desired([tmp_path])
     if threading.active_count() == 1 and checking.worker_count() > 1:
         assert calls, "the parallel path was not taken"
