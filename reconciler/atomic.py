@@ -96,6 +96,7 @@ def write_atomic_many(
     were already in place. `on_written` is called after each temporary file is written.
     """
     batch_sync = sys.platform.startswith("linux")
+    umask = _umask()
     done: list[tuple[str, Path]] = []
     folders: set[str] = set()
     try:
@@ -108,7 +109,7 @@ def write_atomic_many(
                 if folder not in folders:
                     os.makedirs(folder or ".", exist_ok=True)
                     folders.add(folder)
-                fd, tmp = _temporary(folder, name, new_mode if mode is None else mode)
+                fd, tmp = _temporary(folder, name, new_mode if mode is None else mode, umask)
                 done.append((tmp, path))
                 try:
                     view = memoryview(raw)
@@ -143,26 +144,41 @@ def write_atomic_many(
         fsync_dir(Path(folder or "."))
 
 
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+_CREATE |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
 _NAMES = random.Random()  # seeded from the OS; O_EXCL, not the name, makes the file ours
 
 
-def _temporary(folder: str, name: str, mode: int) -> tuple[int, str]:
-    """A new, empty `.NAME.XXXXXXXX.tmp` beside the target, open for writing with `mode`: what
-    `tempfile.mkstemp` makes, without its path handling and a system call per random name."""
+def _temporary(folder: str, name: str, mode: int, umask: int | None) -> tuple[int, str]:
+    """A new, empty `.NAME.XXXXXXXX.tmp` beside the target, open for writing with exactly `mode`:
+    what `tempfile.mkstemp` makes, without its path handling and a system call per random name,
+    and without a chmod when the umask (if known) leaves `mode` alone."""
     while True:
         tmp = os.path.join(folder, f".{name}.{_NAMES.getrandbits(32):08x}.tmp")
         try:
-            fd = os.open(tmp, _CREATE | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            fd = os.open(tmp, _CREATE, 0o600 if umask is None else mode)
         except FileExistsError:
             continue
-        try:
-            os.fchmod(fd, mode)  # exactly `mode`, whatever the umask
-        except BaseException:
-            os.close(fd)
-            os.unlink(tmp)
-            raise
+        if umask is None or mode & umask:
+            try:
+                os.fchmod(fd, mode)
+            except BaseException:
+                os.close(fd)
+                os.unlink(tmp)
+                raise
         return fd, tmp
+
+
+def _umask() -> int | None:
+    """The process's umask, read without changing it (Linux); None where it cannot be."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def _existing_mode(path: Path) -> int | None:

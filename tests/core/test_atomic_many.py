@@ -116,3 +116,16 @@ def test_a_special_file_is_never_replaced(tmp_path: Path) -> None:
     with pytest.raises(NotRegularFile):
         write_atomic_many([(tmp_path / "0.yaml", "a"), (fifo, "b")])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["1.yaml"]
+
+
+def test_modes_are_exact_whatever_the_umask(tmp_path: Path) -> None:
+    existing = tmp_path / "kept.yaml"
+    existing.write_text("old")
+    existing.chmod(0o664)
+    old = os.umask(0o077)
+    try:
+        write_atomic_many([(tmp_path / "new.yaml", "n"), (existing, "e")])
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "new.yaml").stat().st_mode) == 0o644
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o664
