@@ -192,10 +192,11 @@ class Plan:
             "errors": len(self.errors),
         }
 
-    def checksum(self) -> str:
-        """A digest of what the plan would do and of the files it was computed from."""
+    def checksum(self, data: dict[str, Any] | None = None) -> str:
+        """A digest of what the plan would do and of the files it was computed from (`data`:
+        the plan's `to_dict()`, when the caller has it already)."""
         keep = {"options", "changes", "errors", "files"}
-        body = {k: v for k, v in self.to_dict().items() if k in keep}
+        body = {k: v for k, v in (data or self.to_dict()).items() if k in keep}
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
         return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -207,7 +208,7 @@ class Plan:
 
     def to_json(self) -> str:
         data = self.to_dict()
-        data["checksum"] = self.checksum()
+        data["checksum"] = self.checksum(data)
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
     @classmethod
