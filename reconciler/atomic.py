@@ -128,20 +128,24 @@ def write_atomic_many(
         for tmp, _ in done:
             Path(tmp).unlink(missing_ok=True)
         raise
-    for i, (tmp, path) in enumerate(done):
-        try:
-            os.replace(tmp, path)
-        except OSError as e:
-            for left, _ in done[i:]:
-                Path(left).unlink(missing_ok=True)
-            raise WriteError(
-                path,
-                e,
-                hint=f"{i} of {len(done)} files were written before it, the others were not: "
-                "fix the folder and run the command again",
-            ) from None
-    for folder in folders:
-        fsync_dir(Path(folder or "."))
+    renamed = 0
+    try:
+        for tmp, path in done:
+            try:
+                os.replace(tmp, path)
+            except OSError as e:
+                raise WriteError(
+                    path,
+                    e,
+                    hint=f"{renamed} of {len(done)} files were written before it, the others "
+                    "were not: fix the folder and run the command again",
+                ) from None
+            renamed += 1
+    finally:  # an error or Ctrl-C: the files not renamed leave no temporary file behind
+        for left, _ in done[renamed:]:
+            Path(left).unlink(missing_ok=True)
+        for folder in folders:
+            fsync_dir(Path(folder or "."))
 
 
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL

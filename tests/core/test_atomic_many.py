@@ -129,3 +129,20 @@ def test_modes_are_exact_whatever_the_umask(tmp_path: Path) -> None:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "new.yaml").stat().st_mode) == 0o644
     assert stat.S_IMODE(existing.stat().st_mode) == 0o664
+
+
+def test_ctrl_c_while_renaming_leaves_whole_files_and_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_replace = os.replace
+
+    def replace(src: str, dst: Any) -> None:
+        if Path(dst).name == "1.yaml":
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic_many([(tmp_path / f"{i}.yaml", f"{i}") for i in range(3)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["0.yaml"]
+    assert (tmp_path / "0.yaml").read_text() == "0"
