@@ -33,7 +33,7 @@ from reconciler import __version__
 from reconciler.atomic import write_atomic
 from reconciler.document import MAX_BYTES, Document
 from reconciler.errors import ReconcilerError
-from reconciler.regular import read_regular
+from reconciler.regular import CACHE_LIMIT, read_optional, read_regular
 
 FORMAT_VERSION: Final = "1"
 FILE_NAME: Final = "files.json"
@@ -85,12 +85,8 @@ class FileCache:
     @classmethod
     def open(cls, directory: Path) -> FileCache:
         cache_ = cls(directory)
-        try:
-            raw = cache_.path.read_bytes()
-        except FileNotFoundError:
-            return cache_
-        except OSError as e:
-            cache_._drop(f"cannot be read ({e.strerror})")
+        raw = read_optional(cache_.path, limit=CACHE_LIMIT, notice=cache_._drop)
+        if raw is None:
             return cache_
         try:
             cache_.entries, cache_.stats = _parse(raw)

@@ -35,6 +35,7 @@ import orjson
 
 from reconciler.atomic import write_atomic
 from reconciler.errors import QuotaTooLow, ReconcilerError
+from reconciler.regular import CACHE_LIMIT, read_optional
 from reconciler.snapshot_file import digest, parse_instant, public_url
 
 FORMAT_VERSION: Final = "1"
@@ -310,12 +311,8 @@ class QuotaMemory:
         if self._loaded:
             return self._figure
         self._loaded = True
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as e:
-            self._notice(f"cannot be read ({e.strerror})")
+        raw = read_optional(self.path, limit=CACHE_LIMIT, notice=self._notice)
+        if raw is None:
             return None
         try:
             self._figure = parse(raw, self.api_url)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from reconciler.errors import FileTooLarge, NotRegularFile, WriteError
@@ -93,6 +94,30 @@ _READ_FLAGS = (
     | getattr(os, "O_CLOEXEC", 0)
 )
 _CHUNK = 1 << 16
+
+
+CACHE_LIMIT = 2**30
+"""A cache file is a few dozen MB at 50,000 records: 1 GiB is far beyond any."""
+
+
+def read_optional(path: Path, *, limit: int, notice: Callable[[str], None]) -> bytes | None:
+    """The bytes of an optional file (a cache): None when there is none, or, with one `notice`
+    saying why, when it cannot be read, is not a regular file (a FIFO would block forever) or is
+    over `limit`."""
+    try:
+        return read_regular(path, what="a cache file", limit=limit)
+    except FileNotFoundError:
+        return None
+    except NotRegularFile:
+        try:
+            notice(f"it is {describe(os.stat(path).st_mode)}, not a regular file")
+        except OSError:
+            notice("it is not a regular file")
+    except FileTooLarge:
+        notice(f"it is larger than {_size_mib(limit)}")
+    except OSError as e:
+        notice(f"cannot be read ({e.strerror})")
+    return None
 
 
 def _too_large(path: Path, what: str, limit: int) -> FileTooLarge:

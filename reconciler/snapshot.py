@@ -44,6 +44,7 @@ from reconciler.live import LiveSnapshot, read_live
 from reconciler.lock import state_lock
 from reconciler.protocol import Api
 from reconciler.quota import QuotaMemory
+from reconciler.regular import CACHE_LIMIT, read_optional
 from reconciler.snapshot_file import (
     Stored,
     Unusable,
@@ -231,12 +232,8 @@ class LiveCache:
         self._loaded = True
         if self.options.refresh is Refresh.FULL:
             return None
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return None
-        except OSError as e:
-            self._notice(f"cannot be read ({e.strerror})")
+        raw = read_optional(self.path, limit=CACHE_LIMIT, notice=self._notice)
+        if raw is None:
             return None
         try:
             self._stored = parse(raw, self.api_url, now)

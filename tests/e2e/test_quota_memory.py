@@ -158,7 +158,7 @@ def test_a_reset_ahead_by_the_servers_clock_but_past_by_ours_voids(make_world: A
         ("bool", "not a count"),
         ("bad-time", "not a timestamp"),
         ("future", "observed later than this machine's clock"),
-        ("directory", "cannot be read"),
+        ("directory", "it is a directory, not a regular file"),
     ],
 )
 def test_an_untrustworthy_quota_file_is_ignored_with_one_line(
