@@ -36,6 +36,7 @@ from reconciler.validate import YAML_SUFFIXES
 from reconciler.yamlfile import dump_document
 
 PAGE_SIZE = 100
+_HANDED_AT_ONCE = 10  # records given to `on_records` between turns of the event loop
 _SLUG_MAX = 60
 _ID_PREFIX = re.compile(r"^(\d+)-")
 
@@ -151,6 +152,7 @@ async def list_records(
     updated_after: str | None = None,
     expected_total: int | None = None,
     on_page: Callable[[int, int], None] = lambda _pages, _records: None,
+    on_records: Callable[[list[dict[str, Any]]], None] = lambda _records: None,
 ) -> list[dict[str, Any]]:
     """Every active live record (updated after `updated_after`, if given), in id order.
 
@@ -158,6 +160,8 @@ async def list_records(
     the only sign of the end: so a listing of N records costs N // 100 + 1 requests, never more.
     With `expected_total` (a recent count), the pages it predicts are read concurrently first.
     A record archived or created while the listing runs may shift the pages; rerun to catch it.
+    `on_records` is given each record once, as its page arrives: after a full page, the next
+    page is requested first, so that the work done with the records overlaps the server's.
     """
     found: dict[int, dict[str, Any]] = {}
     pages_read = 0
@@ -171,22 +175,43 @@ async def list_records(
             updated_after=updated_after,
         )
 
-    def accept(records: list[dict[str, Any]]) -> bool:
+    def accept(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         nonlocal pages_read
         pages_read += 1
+        new = []
         for record in records:
             rid = record.get(KEY)
-            if isinstance(rid, int) and not isinstance(rid, bool) and not is_archived(record):
-                found.setdefault(rid, record)
+            if not isinstance(rid, int) or isinstance(rid, bool) or rid in found:
+                continue
+            if not is_archived(record):
+                found[rid] = record
+                new.append(record)
         on_page(pages_read, len(found))
+        return new
+
+    def accept_now(records: list[dict[str, Any]]) -> bool:
+        on_records(accept(records))
         return len(records) < PAGE_SIZE
 
-    window = full_listing_cost(expected_total, PAGE_SIZE) if expected_total else 1
-    ended = await _read_window(page, range(1, window + 1), accept)
-    number = window + 1
-    while not ended:
-        ended = accept(await page(number))
-        number += 1
+    ended, number = False, 1
+    if expected_total:
+        window = full_listing_cost(expected_total, PAGE_SIZE)
+        ended = await _read_window(page, range(1, window + 1), accept_now)
+        number = window + 1
+    pending = None if ended else asyncio.ensure_future(page(number))
+    try:
+        while pending is not None:
+            records = await pending
+            number += 1
+            pending = None if len(records) < PAGE_SIZE else asyncio.ensure_future(page(number))
+            new = accept(records)
+            for start in range(0, len(new), _HANDED_AT_ONCE):
+                await asyncio.sleep(0)  # the next page's request goes out meanwhile
+                on_records(new[start : start + _HANDED_AT_ONCE])
+    finally:
+        if pending is not None:
+            pending.cancel()
+            await asyncio.gather(pending, return_exceptions=True)
     return [found[rid] for rid in sorted(found)]
 
 

@@ -91,12 +91,17 @@ async def _read(
         if progress:
             click.echo(f"\rReading live records: {records} on {pages} pages", nl=False, err=True)
 
-    records = await list_records(
-        client, updated_after=updated_after, expected_total=expected_total, on_page=on_page
+    imported: list[Imported] = []
+    await list_records(
+        client,
+        updated_after=updated_after,
+        expected_total=expected_total,
+        on_page=on_page,
+        on_records=lambda records: imported.extend(map(document_from_live, records)),
     )
     if progress:
         click.echo(err=True)
-    return [document_from_live(r) for r in records]
+    return sorted(imported, key=lambda record: record.id)
 
 
 def _need(ids: tuple[int, ...], after: str | None, known_total: int | None) -> tuple[int, str]:

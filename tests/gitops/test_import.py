@@ -3,16 +3,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import yaml
 
+from reconciler.client import ApiClient, ClientSettings
 from reconciler.fields import FIELDS, READ_ONLY
-from reconciler.importer import document_from_live, slug
+from reconciler.importer import document_from_live, list_records, slug
 from reconciler.loader import load_file
 from reconciler.sandbox import generate
 
@@ -273,3 +275,40 @@ def test_every_file_is_on_disk_before_any_is_in_place(
     names = sorted(repo.files(), key=lambda n: int(n.split("-", 1)[0]))
     assert calls[start:] == ["sync", *(f"replace {n}" for n in names), "fsync"]
     assert load_file(repo.dir / "1-deal-1.yaml").data["title"] == "Deal 1"
+
+
+def test_the_next_page_is_requested_before_a_page_s_records_are_handed_over(
+    make_repo: Any,
+) -> None:
+    # The work done with each page's records (document_from_live) overlaps the server's work
+    # on the next page; the requests are the same as reading one page at a time.
+    repo = make_repo([record(i) for i in range(1, 251)])
+    events: list[str] = []
+
+    class Spy:
+        """The real client over HTTP, noting when each page is asked for."""
+
+        def __init__(self, client: ApiClient) -> None:
+            self.client = client
+
+        async def list_page(self, number: int, *args: Any, **kwargs: Any) -> Any:
+            events.append(f"request {number}")
+            return await self.client.list_page(number, *args, **kwargs)
+
+    async def read() -> list[dict[str, Any]]:
+        settings = ClientSettings(
+            base_url=f"{repo.sandbox.base_url}/v1", api_key=repo.sandbox.api_key
+        )
+        async with ApiClient(settings) as client:
+            return await list_records(
+                cast(Any, Spy(client)),
+                on_records=lambda rs: events.extend(f"record {r['id']}" for r in rs),
+            )
+
+    records = asyncio.run(read())
+    assert [r["id"] for r in records] == list(range(1, 251))
+    assert [e for e in events if e.startswith("request")] == [f"request {n}" for n in (1, 2, 3)]
+    assert [e for e in events if e.startswith("record")] == [f"record {i}" for i in range(1, 251)]
+    assert events.index("request 2") < events.index("record 1")  # page 2 asked for first
+    assert events.index("request 3") < events.index("record 101")
+    assert events.index("record 250") > events.index("request 3")
