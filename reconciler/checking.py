@@ -24,14 +24,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler import escape, schema
 from reconciler.document import Document
 from reconciler.errors import LoadError
-from reconciler.filecache import (
-    FileCache,
-    cached_merge,
-    cached_split,
-    digest_of,
-    read_bounded,
-    signature,
-)
+from reconciler.filecache import FileCache, cached_merge, cached_split, read_bounded
 
 if TYPE_CHECKING:
     from reconciler.authoring import Authoring
@@ -148,7 +141,7 @@ def begin(
         ids = _distinct((None if d is None else d.data.get("id") for d, _, _ in done), len(files))
         return Pending(files, ids, finish, done)
     scanned = [None if entry[0] is None else entry[0].get("id") for _, entry in hits.values()]
-    scanned += [_scan(file, cache if use_cache else None) for file in todo]
+    scanned += [_scan(file) for file in todo]
     size = max(len(todo) // (parallel * 4), 100)
     chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
     schema.prepare()
@@ -162,16 +155,11 @@ def begin(
     return Pending(files, _distinct(scanned, len(files)), finish, None, futures, chunks, pool)
 
 
-def _scan(file: Path, cache: FileCache | None) -> int | None:
-    """A file's id from a quick scan of its bytes; the cache's stat index notes what was read."""
-    key = str(file)
-    sig = None if cache is None else signature(key)
+def _scan(file: Path) -> int | None:
+    """A file's id from a quick scan of its bytes (the read of the live records waits for it:
+    nothing more is done here; the stat index is noted by the next run, which reads anyway)."""
     raw = read_bounded(file)
-    if raw is None:
-        return None
-    if cache is not None and sig is not None:
-        cache.note(key, sig, digest_of(raw))
-    return scan_id(raw)
+    return None if raw is None else scan_id(raw)
 
 
 def _distinct(ids: Iterable[Any], count: int) -> frozenset[int] | None:
