@@ -77,12 +77,23 @@ class Pending:
     and no two the same (None otherwise)."""
 
     files: list[Path]
-    ids: frozenset[int] | None
+    _ids: frozenset[int] | None
     _finish: Callable[[list[Checked]], list[Checked]]
     _done: list[Checked] | None = None
     _futures: list[Future[list[_Compact]]] = field(default_factory=list)
     _chunks: list[list[Path]] = field(default_factory=list)
     _pool: Executor | None = None
+    _scans: list[Future[list[int | None]]] = field(default_factory=list)
+    _known: list[int | None] = field(default_factory=list)  # the ids the cache answered
+
+    @property
+    def ids(self) -> frozenset[int] | None:
+        """Every file's id, from the quick scan (the workers scan their chunks first: this waits
+        for that, a fraction of the check); None unless every file gave one, all distinct."""
+        if self._scans:
+            scanned = [*self._known, *(i for f in self._scans for i in f.result())]
+            self._scans, self._ids = [], _distinct(scanned, len(self.files))
+        return self._ids
 
     def wait(self) -> list[Checked]:
         """Every file checked, in order (blocks until the workers are done)."""
@@ -140,8 +151,6 @@ def begin(
         done = finish(check_files(todo, authoring))
         ids = _distinct((None if d is None else d.data.get("id") for d, _, _ in done), len(files))
         return Pending(files, ids, finish, done)
-    scanned = [None if entry[0] is None else entry[0].get("id") for _, entry in hits.values()]
-    scanned += [_scan(file) for file in todo]
     size = max(len(todo) // (parallel * 4), 100)
     chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
     schema.prepare()
@@ -150,9 +159,17 @@ def begin(
     from concurrent.futures import ProcessPoolExecutor
 
     pool = ProcessPoolExecutor(parallel, mp_context=multiprocessing.get_context("fork"))
+    # The workers first scan their chunks for ids (the live read waits for those alone), then
+    # check them; the pool takes tasks in the order they were given.
+    scans = [pool.submit(_scan_chunk, chunk) for chunk in chunks]
     work = partial(_check_compact, authoring=authoring)
     futures = [pool.submit(work, chunk) for chunk in chunks]
-    return Pending(files, _distinct(scanned, len(files)), finish, None, futures, chunks, pool)
+    known = [None if entry[0] is None else entry[0].get("id") for _, entry in hits.values()]
+    return Pending(files, None, finish, None, futures, chunks, pool, scans, known)
+
+
+def _scan_chunk(files: list[Path]) -> list[int | None]:
+    return [_scan(file) for file in files]
 
 
 def _scan(file: Path) -> int | None:

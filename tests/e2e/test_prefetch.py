@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -128,3 +129,26 @@ def test_a_prefetch_reads_the_ids_it_did_not_foresee(make_world: Any) -> None:
     assert set(snapshot.records) == {1, 3}
     assert snapshot.missing == {4}
     assert snapshot.requests == len(world.sandbox.requests())
+
+
+def test_workers_scan_the_ids_before_they_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(1, 31):
+        (tmp_path / f"{i:02}.yaml").write_text(f"id: {i}\ntitle: T{i}\n", encoding="utf-8")
+    monkeypatch.setattr(checking, "PARALLEL_FROM", 10)
+    files = sorted(tmp_path.glob("*.yaml"))
+    pending = checking.begin(files)
+    try:
+        assert pending._pool is not None or threading.active_count() > 1  # the workers ran
+        assert pending.ids == frozenset(range(1, 31))
+        checked = pending.wait()
+    finally:
+        pending.close()
+    assert [d.data["id"] for d, _, _ in checked if d is not None] == list(range(1, 31))
+    (tmp_path / "new.yaml").write_text("title: New\n", encoding="utf-8")
+    pending = checking.begin(sorted(tmp_path.glob("*.yaml")))
+    try:
+        assert pending.ids is None
+    finally:
+        pending.close()
