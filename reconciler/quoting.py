@@ -236,7 +236,15 @@ def _style(text: str, flow: bool, *, shortcuts: bool) -> ScalarStyle:
         # there and ruamel's does not; double quotes make both write the same text.
         # A flow collection or a key cannot hold a block scalar either. Trailing blank lines
         # need "keep" chomping (`|+`), after which ruamel's emitter adds a line before a comment.
-        awkward = " \n" in text or text.endswith((" ", "\n\n")) or not text.strip("\n")
+        # A line that starts with a tab: libyaml takes a first line's tab for indentation and
+        # refuses the file, and its emitter quotes any such text where ruamel's writes a block.
+        awkward = (
+            " \n" in text
+            or text.endswith((" ", "\n\n"))
+            or not text.strip("\n")
+            or text.startswith("\t")
+            or "\n\t" in text
+        )
         return QUOTED if flow or awkward else LITERAL
     if not text or text != text.strip(" \t"):
         return QUOTED

@@ -78,6 +78,8 @@ TEXT = [
     "\xa0", "emoji 😀", "bell\x07", "nul\x00", "del\x7f", "zero\u200bwidth", "rtl \u202e",
     "é" * 3, "a\n\nb", "a \nb", "line\n  indented\n", "\n", "\n\n", "x\n ", "  ", "",
     "a" * 5000, " ".join(["word"] * 900), "say \"hi\" # not a comment",
+    # A literal block whose first line starts with a tab: libyaml reads the tab as indentation.
+    "\t\n", "\tx\ny", "\n\tx\n", "a\n\tb\n",
 ]
 # fmt: on
 _ALL = list(dict.fromkeys(YAML11 + YAML12 + PHONES + ADDRESSES + TEXT))
