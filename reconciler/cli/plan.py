@@ -44,10 +44,6 @@ from reconciler.render.dispatch import render
 from reconciler.validate import desired_from
 
 
-def _none() -> None:
-    pass
-
-
 def plan_exit_code(plan: Plan, detailed: bool) -> ExitCode:
     if plan.errors:
         return ExitCode.ERROR
@@ -115,7 +111,7 @@ def command(
                     client, [*early, *removed_ids(state, early, folder)], state, cache
                 )
             try:
-                checked = await pending.collect(on_problem=prefetch.stop if prefetch else _none)
+                checked = await (pending.collect(prefetch.stop) if prefetch else pending.collect())
                 echo_cache_notices(files_cache)
                 desired = desired_from(pending.files, checked, match_by)
                 loaded = loaded_or_stop(desired, directory, spent=client.requests_sent)
